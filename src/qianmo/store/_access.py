@@ -1,0 +1,79 @@
+"""The one access rule: who may see a record, as a function and as a query condition.
+
+CLEAR and GREEN: every member of any organisation. AMBER: the contributing organisation and
+its partners. AMBER+STRICT: the contributing organisation only. RED: only users named in the
+record's restrictions (`user:NAME`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy.orm import Session
+
+from qianmo.standard import TLP, Record
+from qianmo.store._models import MembershipRow, OrgPartnerRow, OrgRow, RecordRow, UserRow
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking: a user's name, the organisations they belong to and those orgs' partners."""
+
+    name: str
+    orgs: frozenset[str] = field(default_factory=frozenset)
+    partner_orgs: frozenset[str] = field(default_factory=frozenset)
+    roles: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_member(self) -> bool:
+        return bool(self.orgs)
+
+
+def load_viewer(session: Session, user_name: str) -> Viewer:
+    rows = session.execute(
+        select(OrgRow.id, OrgRow.name, MembershipRow.role)
+        .join(MembershipRow, MembershipRow.org_id == OrgRow.id)
+        .join(UserRow, UserRow.id == MembershipRow.user_id)
+        .where(UserRow.name == user_name, UserRow.is_active.is_(True))
+    ).all()
+    org_ids = [r.id for r in rows]
+    partners = session.execute(
+        select(OrgRow.name)
+        .join(OrgPartnerRow, OrgPartnerRow.partner_id == OrgRow.id)
+        .where(OrgPartnerRow.org_id.in_(org_ids))
+    ).scalars()
+    return Viewer(
+        name=user_name,
+        orgs=frozenset(r.name for r in rows),
+        partner_orgs=frozenset(partners),
+        roles={r.name: r.role for r in rows},
+    )
+
+
+def can_see(viewer: Viewer, record: Record) -> bool:
+    tlp, org = record.source.tlp, record.source.org
+    if tlp is TLP.RED:
+        return f"user:{viewer.name}" in record.restrictions
+    if not viewer.is_member:
+        return False
+    if tlp in (TLP.CLEAR, TLP.GREEN):
+        return True
+    if tlp is TLP.AMBER:
+        return org in viewer.orgs or org in viewer.partner_orgs
+    return org in viewer.orgs  # AMBER+STRICT
+
+
+def visible_condition(viewer: Viewer) -> ColumnElement[bool]:
+    """The same rule as `can_see`, as a WHERE condition on the records table."""
+    red_named = RecordRow.data["restrictions"].as_string().contains(f'"user:{viewer.name}"')
+    red = and_(RecordRow.tlp == TLP.RED.value, red_named)
+    if not viewer.is_member:
+        return or_(red, false())
+    own, shared = list(viewer.orgs), list(viewer.orgs | viewer.partner_orgs)
+    return or_(
+        RecordRow.tlp.in_([TLP.CLEAR.value, TLP.GREEN.value]),
+        and_(RecordRow.tlp == TLP.AMBER.value, RecordRow.org.in_(shared)),
+        and_(RecordRow.tlp == TLP.AMBER_STRICT.value, RecordRow.org.in_(own)),
+        red,
+    )

@@ -1,0 +1,83 @@
+"""Engines and transactions: SQLite in WAL mode with one writer at a time, or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from qianmo.errors import QianmoError
+
+# A writer waits this long for SQLite's lock before failing; imports hold it only per batch.
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take over transaction control from pysqlite so that BEGIN IMMEDIATE can be issued.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Writers take the lock up front: no deadlock-prone upgrade from a read lock later.
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def _postgres_engine(url: str, schema: str | None) -> Engine:
+    args: dict[str, Any] = {}
+    if schema:
+        args["options"] = f"-csearch_path={schema},public"
+    return create_engine(url, connect_args=args, pool_size=10, max_overflow=40, pool_pre_ping=True)
+
+
+class Database:
+    """One database: `write()` for a change set (one transaction), `read()` for queries."""
+
+    def __init__(self, url: str, *, schema: str | None = None) -> None:
+        self.url = url
+        self.schema = schema
+        backend = make_url(url).get_backend_name()
+        if backend == "sqlite":
+            self.engine = _sqlite_engine(url)
+        elif backend == "postgresql":
+            self.engine = _postgres_engine(url, schema)
+        else:
+            raise QianmoError(f"unsupported database {backend!r}: use sqlite or postgresql")
+        self.dialect = backend
+        writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._write = sessionmaker(writer, expire_on_commit=False)
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A transaction that commits on success and rolls back on any exception."""
+        with self._write() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._read() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

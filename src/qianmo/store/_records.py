@@ -1,0 +1,254 @@
+"""Reading and writing records: versions, lineage, status changes, listings and statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from qianmo.errors import NotFound, QianmoError
+from qianmo.standard import LineageStep, Record, Status, utcnow
+from qianmo.store._access import Viewer, visible_condition
+from qianmo.store._audit import audit
+from qianmo.store._filters import RecordFilter
+from qianmo.store._models import RecordRow, RecordVersionRow
+
+
+def search_text(record: Record) -> str:
+    ids = [*record.refs.cve, *record.refs.cwe, *record.refs.capec, *record.refs.attack]
+    return "\n".join([record.text(), " ".join(ids), " ".join(record.tags)])
+
+
+def row_values(record: Record, *, import_id: str | None = None) -> dict[str, Any]:
+    """The records-table row for a record: filter columns plus the full JSON document."""
+    return {
+        "id": record.id,
+        "kind": record.kind.value,
+        "lang": record.lang,
+        "domain": record.domain,
+        "status": record.status.value,
+        "org": record.source.org,
+        "source_name": record.source.name,
+        "original_id": record.source.original_id,
+        "license": record.source.license,
+        "tlp": record.source.tlp.value,
+        "classification": record.classification.value,
+        "personal_info": record.personal_info.value,
+        "eval_only": record.eval_only,
+        "content_hash": record.content_hash,
+        "lineage_root": record.lineage.root,
+        "quality_score": record.quality.score,
+        "published_at": record.published_at,
+        "version": record.version,
+        "import_id": import_id,
+        "data": record.to_json(),
+        "search_text": search_text(record),
+        "updated_at": utcnow(),
+    }
+
+
+def to_record(data: dict[str, Any]) -> Record:
+    return Record.model_validate(data)
+
+
+@dataclass
+class AddResult:
+    added: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+
+
+def _existing_keys(session: Session, records: Sequence[Record]) -> tuple[set[Any], set[Any]]:
+    hashes = {r.content_hash for r in records}
+    by_hash: set[Any] = set(
+        session.execute(
+            select(RecordRow.source_name, RecordRow.content_hash).where(
+                RecordRow.content_hash.in_(hashes)
+            )
+        ).all()
+    )
+    originals = {r.source.original_id for r in records if r.source.original_id}
+    by_original: set[Any] = set()
+    if originals:
+        by_original = set(
+            session.execute(
+                select(RecordRow.source_name, RecordRow.original_id).where(
+                    RecordRow.original_id.in_(originals)
+                )
+            ).all()
+        )
+    return by_hash, by_original
+
+
+def add_records(
+    session: Session,
+    records: Sequence[Record],
+    *,
+    actor: str,
+    import_id: str | None = None,
+    action: str = "records.add",
+) -> AddResult:
+    """Insert new records (version 1) in the caller's transaction, skipping ones already held.
+
+    A record is already held when its source holds the same content, or the same original id:
+    ingesting the same file twice adds nothing.
+    """
+    result = AddResult()
+    if not records:
+        return result
+    by_hash, by_original = _existing_keys(session, records)
+    rows, versions = [], []
+    for rec in records:
+        key_hash = (rec.source.name, rec.content_hash)
+        key_orig = (rec.source.name, rec.source.original_id)
+        if key_hash in by_hash or (rec.source.original_id and key_orig in by_original):
+            result.duplicates.append(rec.id)
+            continue
+        by_hash.add(key_hash)
+        by_original.add(key_orig)
+        rows.append(row_values(rec, import_id=import_id))
+        versions.append(
+            {
+                "record_id": rec.id,
+                "version": rec.version,
+                "content_hash": rec.content_hash,
+                "data": rows[-1]["data"],
+                "actor": actor,
+                "change": action,
+            }
+        )
+        result.added.append(rec.id)
+    if rows:
+        session.execute(insert(RecordRow), rows)
+        session.execute(insert(RecordVersionRow), versions)
+        audit(session, actor=actor, action=action, object_type="record", object_ids=result.added)
+    return result
+
+
+def get_record(session: Session, record_id: str, *, viewer: Viewer | None = None) -> Record:
+    """One record's current version; NotFound also when the viewer may not see it."""
+    query = select(RecordRow.data).where(RecordRow.id == record_id)
+    if viewer is not None:
+        query = query.where(visible_condition(viewer))
+    data = session.execute(query).scalar_one_or_none()
+    if data is None:
+        raise NotFound(f"no record {record_id}", object_id=record_id)
+    return to_record(data)
+
+
+def get_versions(session: Session, record_id: str) -> list[Record]:
+    rows = session.execute(
+        select(RecordVersionRow.data)
+        .where(RecordVersionRow.record_id == record_id)
+        .order_by(RecordVersionRow.version)
+    ).scalars()
+    return [to_record(d) for d in rows]
+
+
+def save_version(
+    session: Session, record: Record, *, actor: str, change: str, step: LineageStep | None = None
+) -> Record:
+    """Store an edited record as a new version; the earlier versions stay readable."""
+    current = session.get(RecordRow, record.id)
+    if current is None:
+        raise NotFound(f"no record {record.id}", object_id=record.id)
+    data = record.model_dump()
+    data["version"] = current.version + 1
+    if step is not None:
+        data["lineage"]["steps"].append(step.model_dump())
+    new = Record.model_validate(data)
+    values = row_values(new, import_id=current.import_id)
+    session.execute(update(RecordRow).where(RecordRow.id == new.id).values(**values))
+    session.add(
+        RecordVersionRow(
+            record_id=new.id,
+            version=new.version,
+            content_hash=new.content_hash,
+            data=values["data"],
+            actor=actor,
+            change=change,
+        )
+    )
+    audit(session, actor=actor, action=change, object_type="record", object_ids=[new.id])
+    return new
+
+
+def set_status(
+    session: Session,
+    record_ids: Sequence[str],
+    status: Status,
+    *,
+    reason: str | None,
+    actor: str,
+    action: str = "records.status",
+) -> int:
+    """Change status in place (not a content edit, so no new version); one audit entry."""
+    changed = 0
+    for rid in record_ids:
+        row = session.get(RecordRow, rid)
+        if row is None:
+            raise NotFound(f"no record {rid}", object_id=rid)
+        data = dict(row.data)
+        data["status"], data["status_reason"] = status.value, reason
+        row.data, row.status = data, status.value
+        changed += 1
+    if changed:
+        audit(session, actor=actor, action=action, object_type="record", object_ids=record_ids)
+    return changed
+
+
+def restore_records(session: Session, record_ids: Sequence[str], *, actor: str) -> list[Record]:
+    """Bring rejected records back for review, as a new version naming who restored them."""
+    restored = []
+    for rid in record_ids:
+        rec = get_record(session, rid)
+        if rec.status is not Status.REJECTED:
+            raise QianmoError(f"is {rec.status.value}, not rejected", object_id=rid)
+        rec.status, rec.status_reason = Status.NEEDS_REVIEW, f"restored by {actor}"
+        step = LineageStep(type="person", name=actor, detail={"action": "restore"})
+        restored.append(
+            save_version(session, rec, actor=actor, change="records.restore", step=step)
+        )
+    return restored
+
+
+def list_records(
+    session: Session,
+    flt: RecordFilter | None = None,
+    *,
+    viewer: Viewer | None = None,
+    limit: int = 50,
+    after: str | None = None,
+) -> list[Record]:
+    """Records in id order (ids sort by creation), keyset-paged with `after`."""
+    query = select(RecordRow.data).order_by(RecordRow.id).limit(limit)
+    query = (flt or RecordFilter()).apply(query)
+    if viewer is not None:
+        query = query.where(visible_condition(viewer))
+    if after:
+        query = query.where(RecordRow.id > after)
+    return [to_record(d) for d in session.execute(query).scalars()]
+
+
+def iter_records(
+    session: Session, flt: RecordFilter | None = None, *, batch: int = 1000
+) -> Iterable[Record]:
+    """Every selected record, streamed in batches so memory stays flat."""
+    after: str | None = None
+    while True:
+        page = list_records(session, flt, limit=batch, after=after)
+        yield from page
+        if len(page) < batch:
+            return
+        after = page[-1].id
+
+
+def count_records(
+    session: Session, flt: RecordFilter | None = None, *, viewer: Viewer | None = None
+) -> int:
+    query = (flt or RecordFilter()).apply(select(func.count()).select_from(RecordRow))
+    if viewer is not None:
+        query = query.where(visible_condition(viewer))
+    return int(session.execute(query).scalar_one())

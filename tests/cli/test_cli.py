@@ -1,0 +1,104 @@
+"""The command line contract: exit codes, one-line errors, --json output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qianmo.settings import Settings
+from qianmo.store import add_records, init_workspace
+from tests.conftest import CliResult
+from tests.helpers.records import make_record
+
+
+@pytest.fixture
+def loaded(cli, workspace_home: Path):  # type: ignore[no-untyped-def]
+    assert cli("init").code == 0
+    db = init_workspace(Settings(home=workspace_home))
+    recs = [
+        make_record(
+            "qa",
+            lang="zh",
+            domain="vuln.web",
+            content={"question": "什么是SQL注入？", "answer": "一种注入攻击。"},
+        ),
+        make_record("mcq", domain="threat.intel", published_at="2024-02-01"),
+        make_record(content={"text": "<img src=x onerror=alert(1)> [bold]markup[/bold]"}),
+    ]
+    with db.write() as s:
+        add_records(s, recs, actor="t")
+    db.dispose()
+    return recs
+
+
+def test_commands_without_a_workspace_say_so(cli) -> None:  # type: ignore[no-untyped-def]
+    result: CliResult = cli("records", "list")
+    assert result.code == 1
+    assert "no workspace" in result.err and "qianmo init" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_usage_error_exits_2(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("records", "list", "--no-such-flag").code == 2
+
+
+def test_records_list_json_and_filters(cli, loaded) -> None:  # type: ignore[no-untyped-def]
+    result = cli("records", "list", "--json", "--lang", "zh")
+    assert result.code == 0
+    rows = json.loads(result.out)
+    assert [r["id"] for r in rows] == [loaded[0].id]
+
+
+def test_records_search_chinese(cli, loaded) -> None:  # type: ignore[no-untyped-def]
+    rows = json.loads(cli("records", "search", "注入", "--json").out)
+    assert [r["id"] for r in rows] == [loaded[0].id]
+
+
+def test_payloads_print_literally(cli, loaded) -> None:  # type: ignore[no-untyped-def]
+    out = cli("records", "list").out
+    assert "[bold]" in out  # had rich read it as markup, the brackets would be gone
+
+
+def test_stats_json(cli, loaded) -> None:  # type: ignore[no-untyped-def]
+    result = json.loads(cli("records", "stats", "--by", "domain:top", "--json").out)
+    assert result["counts"] == {"vuln": 1, "threat": 1, "(none)": 1} and result["total"] == 3
+
+
+def test_bad_filter_is_one_line_exit_1(cli, loaded) -> None:  # type: ignore[no-untyped-def]
+    result = cli("records", "stats", "--filter", "colour=red")
+    assert result.code == 1 and "unknown filter key 'colour'" in result.err
+
+
+def test_show_missing_record(cli, loaded) -> None:  # type: ignore[no-untyped-def]
+    result = cli("records", "show", "NOPE")
+    assert result.code == 1 and "no record NOPE" in result.err
+
+
+def test_audit_verify_and_log(cli, loaded) -> None:  # type: ignore[no-untyped-def]
+    assert cli("audit", "verify").code == 0
+    log = json.loads(cli("audit", "log", "--json").out)
+    assert log[0]["action"] == "records.add" and log[0]["count"] == 3
+
+
+def test_schema_export_to_file(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "schema.json"
+    assert cli("schema", "export", "--out", str(out)).code == 0
+    assert json.loads(out.read_text())["title"].startswith("qianmo record")
+
+
+def test_taxonomy_in_chinese(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("taxonomy", "show", "--lang", "zh", "--json")
+    labels = {d["code"]: d["label"] for d in json.loads(result.out)["domains"]}
+    assert labels["aisec"] == "人工智能安全"
+
+
+def test_ctrl_c_exits_130(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import qianmo.cli.standard as standard
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(standard, "load_taxonomy", interrupted)
+    assert cli("taxonomy", "show").code == 130
