@@ -102,3 +102,14 @@ def test_ctrl_c_exits_130(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type
 
     monkeypatch.setattr(standard, "load_taxonomy", interrupted)
     assert cli("taxonomy", "show").code == 130
+
+
+def test_audit_verify_fails_on_a_tampered_chain(cli, loaded, workspace_home: Path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    with sqlite3.connect(workspace_home / "qianmo.db") as conn:
+        conn.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1")
+    result = cli("audit", "verify", "--json")
+    assert result.code == 1
+    assert json.loads(result.out)["first_bad_entry"] == 1
+    assert "audit entry 1: altered" in result.err
