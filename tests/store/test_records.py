@@ -23,17 +23,22 @@ from qianmo.store import (
 from tests.helpers.records import make_record
 
 
-def test_add_is_idempotent_by_content_and_original_id(db: Database) -> None:
+def test_add_is_idempotent_by_original_id_or_content(db: Database) -> None:
     a = make_record(source={"original_id": "x-1"})
+    b = make_record()
     with db.write() as s:
-        assert add_records(s, [a], actor="t").added == [a.id]
-    same_content = make_record(content=a.content)
+        assert add_records(s, [a, b], actor="t").added == [a.id, b.id]
     same_original = make_record(source={"original_id": "x-1"})
-    other_source = make_record(content=a.content, source={"name": "elsewhere"})
+    same_content_no_id = make_record(content=b.content)
+    other_source = make_record(content=b.content, source={"name": "elsewhere"})
+    same_content_new_id = make_record(content=a.content, source={"original_id": "x-2"})
     with db.write() as s:
-        result = add_records(s, [same_content, same_original, other_source], actor="t")
-    assert result.duplicates == [same_content.id, same_original.id]
-    assert result.added == [other_source.id]
+        result = add_records(
+            s, [same_original, same_content_no_id, other_source, same_content_new_id], actor="t"
+        )
+    assert result.duplicates == [same_original.id, same_content_no_id.id]
+    # a distinct submission saying the same thing is kept, for exact dedup to settle openly
+    assert result.added == [other_source.id, same_content_new_id.id]
 
 
 def test_versions_stay_readable(db: Database) -> None:

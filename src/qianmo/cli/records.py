@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich import box
 from rich.table import Table
 
 from qianmo.cli._common import actor, console, print_json, safe, workspace
@@ -26,9 +27,11 @@ def _preview(record: Record, width: int = 70) -> str:
 
 
 def _table(records: list[Record]) -> Table:
-    table = Table()
-    for col in ("id", "kind", "lang", "domain", "status", "org", "tlp", "text"):
-        table.add_column(col, overflow="fold" if col == "text" else "ellipsis")
+    # Metadata keeps its natural width; the text preview takes what is left and is cut short.
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=True)
+    for col in ("id", "kind", "lang", "domain", "status", "org", "tlp"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("text", no_wrap=True, overflow="ellipsis", ratio=1, min_width=12)
     for r in records:
         table.add_row(
             r.id,

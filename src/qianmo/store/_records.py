@@ -92,8 +92,10 @@ def add_records(
 ) -> AddResult:
     """Insert new records (version 1) in the caller's transaction, skipping ones already held.
 
-    A record is already held when its source holds the same content, or the same original id:
-    ingesting the same file twice adds nothing.
+    A record is already held when its source holds the same original id, or, for records
+    without one, the same content: ingesting the same file twice adds nothing. Two distinct
+    submissions that happen to say the same thing are both kept, for exact dedup to settle
+    with a stated reason rather than vanish here.
     """
     result = AddResult()
     if not records:
@@ -103,7 +105,8 @@ def add_records(
     for rec in records:
         key_hash = (rec.source.name, rec.content_hash)
         key_orig = (rec.source.name, rec.source.original_id)
-        if key_hash in by_hash or (rec.source.original_id and key_orig in by_original):
+        held = key_orig in by_original if rec.source.original_id else key_hash in by_hash
+        if held:
             result.duplicates.append(rec.id)
             continue
         by_hash.add(key_hash)
