@@ -25,7 +25,7 @@ def loaded(cli, workspace_home: Path):  # type: ignore[no-untyped-def]
             content={"question": "什么是SQL注入？", "answer": "一种注入攻击。"},
         ),
         make_record("mcq", domain="threat.intel", published_at="2024-02-01"),
-        make_record(content={"text": "<img src=x onerror=alert(1)> [bold]markup[/bold]"}),
+        make_record(content={"text": "[bold]markup[/bold] <img src=x onerror=alert(1)>"}),
     ]
     with db.write() as s:
         add_records(s, recs, actor="t")
