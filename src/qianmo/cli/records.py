@@ -26,23 +26,31 @@ def _preview(record: Record, width: int = 70) -> str:
     return text[:width] + ("…" if len(text) > width else "")
 
 
+# Below this width the organisation, TLP, domain and status columns are left to --json.
+WIDE_TABLE = 120
+
+
 def _table(records: list[Record]) -> Table:
     # Metadata keeps its natural width; the text preview takes what is left and is cut short.
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=True)
-    for col in ("id", "kind", "lang", "domain", "status", "org", "tlp"):
+    wide = console.width >= WIDE_TABLE
+    cols = (
+        ("id", "kind", "lang", "domain", "status", "org", "tlp") if wide else ("id", "kind", "lang")
+    )
+    for col in cols:
         table.add_column(col, no_wrap=True)
     table.add_column("text", no_wrap=True, overflow="ellipsis", ratio=1, min_width=12)
     for r in records:
-        table.add_row(
-            r.id,
-            r.kind.value,
-            r.lang,
-            safe(r.domain or ""),
-            r.status.value,
-            safe(r.source.org or ""),
-            r.source.tlp.value,
-            safe(_preview(r)),
-        )
+        meta = {
+            "id": r.id,
+            "kind": r.kind.value,
+            "lang": r.lang,
+            "domain": safe(r.domain or ""),
+            "status": r.status.value,
+            "org": safe(r.source.org or ""),
+            "tlp": r.source.tlp.value,
+        }
+        table.add_row(*(meta[c] for c in cols), safe(_preview(r)))
     return table
 
 
