@@ -66,7 +66,9 @@ def can_see(viewer: Viewer, record: Record) -> bool:
 
 def visible_condition(viewer: Viewer) -> ColumnElement[bool]:
     """The same rule as `can_see`, as a WHERE condition on the records table."""
-    red_named = RecordRow.data["restrictions"].as_string().contains(f'"user:{viewer.name}"')
+    # autoescape: a `_` or `%` in a name must not act as a LIKE wildcard and match others
+    named = f'"user:{viewer.name}"'
+    red_named = RecordRow.data["restrictions"].as_string().contains(named, autoescape=True)
     red = and_(RecordRow.tlp == TLP.RED.value, red_named)
     if not viewer.is_member:
         return or_(red, false())

@@ -236,12 +236,16 @@ def list_records(
 
 
 def iter_records(
-    session: Session, flt: RecordFilter | None = None, *, batch: int = 1000
+    session: Session,
+    flt: RecordFilter | None = None,
+    *,
+    batch: int = 1000,
+    viewer: Viewer | None = None,
 ) -> Iterable[Record]:
-    """Every selected record, streamed in batches so memory stays flat."""
+    """Every selected record (that the viewer may see), streamed in batches."""
     after: str | None = None
     while True:
-        page = list_records(session, flt, limit=batch, after=after)
+        page = list_records(session, flt, viewer=viewer, limit=batch, after=after)
         yield from page
         if len(page) < batch:
             return

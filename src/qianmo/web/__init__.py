@@ -1,0 +1,34 @@
+"""The web platform: JSON API under /api/v1 and server-rendered pages (Jinja2 + htmx).
+
+Other capabilities add pages by dropping a module with a `router` (and `NAV` entries) into
+`qianmo.web.pages`, and API routes into `qianmo.web.api`; see docs/web.md.
+"""
+
+from qianmo.web._app import API_PREFIX, create_app
+from qianmo.web._deps import (
+    CurrentUser,
+    DbDep,
+    OptionalUser,
+    Principal,
+    SessionDep,
+)
+from qianmo.web._errors import ErrorPublic, error_response
+from qianmo.web._security import CSP, check_csrf, csrf_token
+from qianmo.web._templates import NavItem, render
+
+__all__ = [
+    "API_PREFIX",
+    "CSP",
+    "CurrentUser",
+    "DbDep",
+    "ErrorPublic",
+    "NavItem",
+    "OptionalUser",
+    "Principal",
+    "SessionDep",
+    "check_csrf",
+    "create_app",
+    "csrf_token",
+    "error_response",
+    "render",
+]

@@ -1,0 +1,108 @@
+"""The application factory: settings in, a FastAPI app out (API, pages, static files)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from qianmo.settings import Settings
+from qianmo.store import Database, Worker, open_workspace
+from qianmo.web import api, pages
+from qianmo.web._errors import install_error_handlers
+from qianmo.web._security import LoginLimiter, SecurityHeaders
+from qianmo.web._templates import NavItem, make_environment
+
+API_PREFIX = "/api/v1"
+SESSION_COOKIE = "qianmo_session"
+SESSION_MAX_AGE_S = 12 * 3600
+
+
+def _routers(package: object) -> list[tuple[APIRouter, list[NavItem]]]:
+    """Every public module of a package that defines `router` (and optionally `NAV`)."""
+    found = []
+    path = list(getattr(package, "__path__", []))
+    for info in sorted(pkgutil.iter_modules(path), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")  # type: ignore[attr-defined]
+        if isinstance(getattr(module, "router", None), APIRouter):
+            found.append((module.router, list(getattr(module, "NAV", []))))
+    return found
+
+
+def _worker_lifespan(db: Database, settings: Settings, run_worker: bool):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        thread = None
+        if run_worker:
+            worker = Worker(
+                db,
+                heartbeat_s=settings.job_heartbeat_seconds,
+                stale_after_s=settings.job_stale_after_seconds,
+            )
+            thread = threading.Thread(
+                target=worker.run, args=(stop,), kwargs={"poll_s": 0.5}, daemon=True
+            )
+            thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if thread is not None:
+                thread.join(timeout=30)
+
+    return lifespan
+
+
+def create_app(
+    settings: Settings, *, db: Database | None = None, run_worker: bool = False
+) -> FastAPI:
+    """The web platform on `db` (default: the settings' workspace).
+
+    With `run_worker`, queued jobs run in a thread of this process (the embedded default);
+    without, `qianmo worker` processes do them.
+    """
+    db = db or open_workspace(settings)
+    app = FastAPI(
+        title="qianmo",
+        version="1",
+        summary="Co-build, check, label, release and measure cybersecurity datasets.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=_worker_lifespan(db, settings, run_worker),
+    )
+    app.state.db = db
+    app.state.settings = settings
+    app.state.templates = make_environment()
+    app.state.login_limiter = LoginLimiter()
+    app.state.nav = []
+    app.state.uploads_dir = Path(settings.home) / "uploads"
+    install_error_handlers(app)
+    for router, _ in _routers(api):
+        app.include_router(router, prefix=API_PREFIX)
+    for router, nav in _routers(pages):
+        app.include_router(router, include_in_schema=False)
+        app.state.nav.extend(nav)
+    static = Path(__file__).parent / "static"
+    app.mount("/static", StaticFiles(directory=static), name="static")
+    # Order matters: the session middleware runs inside the headers middleware.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE_S,
+        same_site="lax",
+        https_only=settings.environment == "production",
+    )
+    app.add_middleware(SecurityHeaders)
+    return app

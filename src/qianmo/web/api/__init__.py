@@ -1,0 +1,1 @@
+"""JSON API routers under /api/v1: every public module with a `router` is included."""
