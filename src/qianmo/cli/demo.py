@@ -12,15 +12,14 @@ import os
 from importlib import resources
 from pathlib import Path
 
-import orjson
 import typer
 from rich.table import Table
 
 from qianmo.cli._common import actor, console, safe
 from qianmo.cli._demo_context import DemoContext
+from qianmo.ingest import IngestOptions, run_ingest
 from qianmo.settings import Settings
-from qianmo.standard import new_id, utcnow, validate_record
-from qianmo.store import ImportRow, add_records, init_workspace, record_stats
+from qianmo.store import init_workspace, record_stats
 
 # CLI modules whose `demo_step(ctx)` runs, in this order.
 DEMO_STEPS = ["accounts", "sync", "quality", "release", "annotate", "eval", "arena", "serve"]
@@ -32,29 +31,10 @@ def corpus_path() -> Path:
 
 
 def load_corpus(ctx: DemoContext) -> int:
-    """Load the bundled corpus as one import; loading it again adds nothing."""
-    path = corpus_path()
-    records = [
-        validate_record(orjson.loads(line))
-        for line in path.read_bytes().splitlines()
-        if line.strip()
-    ]
-    with ctx.db.write() as s:
-        import_id = new_id()
-        s.add(
-            ImportRow(id=import_id, file_name=path.name, sha256="", format="jsonl", actor=actor())
-        )
-        s.flush()
-        result = add_records(s, records, actor=actor(), import_id=import_id, action="ingest")
-        row = s.get(ImportRow, import_id)
-        assert row is not None
-        row.status, row.finished_at = "done", utcnow()
-        row.counts = {
-            "read": len(records),
-            "added": len(result.added),
-            "duplicates": len(result.duplicates),
-        }
-    return len(result.added)
+    """Load the bundled corpus the way `qianmo ingest` does (one import, a job); loading it
+    again adds nothing."""
+    summary = run_ingest(ctx.db, corpus_path(), IngestOptions(format="jsonl"), actor=actor())
+    return summary.added
 
 
 def _summary(ctx: DemoContext) -> None:
