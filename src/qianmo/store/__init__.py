@@ -35,6 +35,7 @@ from qianmo.store._audit import (
     verify_chain,
 )
 from qianmo.store._db import Database
+from qianmo.store._evaluation import EvalResponseRow, EvalRunRow, LlmCacheRow
 from qianmo.store._filters import FILTER_KEYS, RecordFilter
 from qianmo.store._jobs import (
     JobCancelled,
@@ -108,11 +109,14 @@ __all__ = [
     "Base",
     "CampaignRow",
     "Database",
+    "EvalResponseRow",
+    "EvalRunRow",
     "IdRelationRow",
     "ImportRow",
     "JobCancelled",
     "JobContext",
     "JobRow",
+    "LlmCacheRow",
     "MembershipRow",
     "OrgInfo",
     "OrgPartnerRow",

@@ -1,0 +1,146 @@
+"""The OpenAI-compatible backend: vLLM, SGLang, Ollama, llama.cpp servers and hosted APIs."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from types import TracebackType
+from typing import Any
+
+from openai import APIConnectionError, APIStatusError, AsyncOpenAI
+
+from qianmo.llm._cache import ResponseCache, cache_key
+from qianmo.llm._config import ModelConfig
+from qianmo.llm._ratelimit import RateLimiter
+from qianmo.llm._types import Completion, LlmError, Message
+
+RETRY_STATUSES = frozenset({408, 409, 429})
+
+
+def _retryable(e: Exception) -> bool:
+    if isinstance(e, APIStatusError):
+        return e.status_code in RETRY_STATUSES or e.status_code >= 500
+    return isinstance(e, APIConnectionError)  # includes timeouts
+
+
+def _retry_after(e: Exception) -> float | None:
+    if not isinstance(e, APIStatusError):
+        return None
+    value = e.response.headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: fall back to our own backoff
+
+
+def completion_prompt(messages: list[Message]) -> str:
+    """Messages flattened for a plain completion endpoint (base models)."""
+    return "\n\n".join(m["content"] for m in messages) + "\n\n"
+
+
+class OpenAIBackend:
+    """Calls one model through `openai.AsyncOpenAI`, with cache, rate limit and retries.
+
+    The client's own retries are off: ours count attempts, honour `Retry-After` and back
+    off exponentially with jitter, so the numbers in a run's summary are the real ones.
+    """
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        *,
+        cache: ResponseCache | None = None,
+    ) -> None:
+        self.config = config
+        self.name = config.name
+        self.cache = cache
+        self.limiter = RateLimiter(config.rpm)
+        self.client = AsyncOpenAI(
+            base_url=config.base_url,
+            api_key=config.api_key(),
+            timeout=config.timeout,
+            max_retries=0,
+        )
+        self.requests = 0
+        self.retries = 0
+
+    async def complete(self, messages: list[Message]) -> Completion:
+        """The model's answer to `messages`: from the cache when the same call was made before."""
+        key = cache_key(self.config.params(), messages) if self.cache else ""
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                return hit
+        completion = await self._with_retries(messages)
+        if self.cache is not None:
+            self.cache.put(key, self.config.model_id, completion)
+        return completion
+
+    async def _with_retries(self, messages: list[Message]) -> Completion:
+        cfg = self.config
+        for attempt in range(cfg.max_retries + 1):
+            await self.limiter.acquire()
+            try:
+                return await self._call(messages)
+            except (APIStatusError, APIConnectionError) as e:
+                status = e.status_code if isinstance(e, APIStatusError) else None
+                if not _retryable(e) or attempt == cfg.max_retries:
+                    tries = f" after {attempt + 1} attempts" if _retryable(e) else ""
+                    raise LlmError(f"{e.message}{tries}", status=status, model=cfg.name) from e
+                self.retries += 1
+                backoff = min(cfg.retry_max, cfg.retry_base * 2**attempt)
+                wait = _retry_after(e)
+                await asyncio.sleep(
+                    min(cfg.retry_max, wait)
+                    if wait is not None
+                    else backoff * random.uniform(0.5, 1)
+                )
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    async def _call(self, messages: list[Message]) -> Completion:
+        cfg = self.config
+        kwargs: dict[str, Any] = {"model": cfg.model_id, "temperature": cfg.temperature}
+        if cfg.max_tokens is not None:
+            kwargs["max_tokens"] = cfg.max_tokens
+        if cfg.seed is not None:
+            kwargs["seed"] = cfg.seed
+        if cfg.extra_body:
+            kwargs["extra_body"] = cfg.extra_body
+        self.requests += 1
+        start = time.perf_counter()
+        if cfg.endpoint == "chat":
+            chat = await self.client.chat.completions.create(messages=messages, **kwargs)  # type: ignore[arg-type]
+            text, finish, usage = (
+                chat.choices[0].message.content or "",
+                chat.choices[0].finish_reason,
+                chat.usage,
+            )
+        else:
+            plain = await self.client.completions.create(
+                prompt=completion_prompt(messages), **kwargs
+            )
+            text, finish, usage = plain.choices[0].text, plain.choices[0].finish_reason, plain.usage
+        return Completion(
+            text=text,
+            finish_reason=finish,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+            latency_s=time.perf_counter() - start,
+        )
+
+    async def aclose(self) -> None:
+        if self.cache is not None:
+            self.cache.flush()
+        await self.client.close()
+
+    async def __aenter__(self) -> OpenAIBackend:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,142 @@
+"""The OpenAI backend against a real local server: parameters, cache, retries, rate limit."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from qianmo.errors import QianmoError
+from qianmo.llm import LlmError, OpenAIBackend, ResponseCache, model_config
+from qianmo.settings import Settings
+from qianmo.store import Database
+from tests.helpers.openai_server import OpenAIServer, Reply, last_user_text
+
+USER = [{"role": "user", "content": "Which port does HTTPS use?"}]
+
+
+def echo(body: dict[str, Any]) -> str:
+    return f"echo: {last_user_text(body)}"
+
+
+def test_chat_call_sends_parameters_and_reads_usage() -> None:
+    with OpenAIServer(echo) as server:
+        cfg = model_config(
+            "m", base_url=server.url, model="served-model", temperature=0.3, max_tokens=7, seed=11
+        )
+
+        async def go() -> Any:
+            async with OpenAIBackend(cfg) as backend:
+                return await backend.complete(USER)
+
+        got = asyncio.run(go())
+    assert got.text == "echo: Which port does HTTPS use?"
+    assert got.prompt_tokens == 5 and got.completion_tokens == 6 and not got.cached
+    body = server.requests[0]
+    assert body["model"] == "served-model" and body["messages"] == USER
+    assert (body["temperature"], body["max_tokens"], body["seed"]) == (0.3, 7, 11)
+
+
+def test_completion_endpoint_flattens_messages() -> None:
+    with OpenAIServer(lambda body: "443") as server:
+        cfg = model_config("base", base_url=server.url, endpoint="completion")
+
+        async def go() -> str:
+            async with OpenAIBackend(cfg) as backend:
+                return (await backend.complete(USER)).text
+
+        assert asyncio.run(go()) == "443"
+    assert server.requests[0]["prompt"].startswith("Which port")
+
+
+def test_cache_answers_a_repeated_call_without_a_request(db: Database) -> None:
+    with OpenAIServer(echo) as server:
+        cfg = model_config("m", base_url=server.url)
+
+        async def go() -> list[Any]:
+            out = []
+            for _ in range(2):  # two backends, as two processes would be
+                async with OpenAIBackend(cfg, cache=ResponseCache(db)) as backend:
+                    out.append(await backend.complete(USER))
+            return out
+
+        first, second = asyncio.run(go())
+        assert len(server.requests) == 1
+        assert second.cached and second.text == first.text
+        # another parameter is another key
+        hot = model_config("m", base_url=server.url, temperature=1.0)
+
+        async def again() -> None:
+            async with OpenAIBackend(hot, cache=ResponseCache(db)) as backend:
+                await backend.complete(USER)
+
+        asyncio.run(again())
+        assert len(server.requests) == 2
+
+
+def test_retries_on_429_and_5xx_then_succeeds() -> None:
+    script = [Reply("slow down", status=429, headers={"Retry-After": "0"}), Reply("oops", 503)]
+
+    def reply(body: dict[str, Any]) -> Reply | str:
+        return script.pop(0) if script else "fine"
+
+    with OpenAIServer(reply) as server:
+        cfg = model_config("m", base_url=server.url, retry_base=0.01, max_retries=3)
+
+        async def go() -> tuple[str, int]:
+            async with OpenAIBackend(cfg) as backend:
+                return (await backend.complete(USER)).text, backend.retries
+
+        assert asyncio.run(go()) == ("fine", 2)
+    assert len(server.requests) == 3
+
+
+def test_gives_up_after_retries_and_does_not_retry_client_errors() -> None:
+    with OpenAIServer(lambda body: Reply("down", status=500)) as server:
+        cfg = model_config("m", base_url=server.url, retry_base=0.001, max_retries=2)
+
+        async def go(c: Any) -> None:
+            async with OpenAIBackend(c) as backend:
+                await backend.complete(USER)
+
+        with pytest.raises(LlmError, match="after 3 attempts") as info:
+            asyncio.run(go(cfg))
+        assert info.value.status == 500 and len(server.requests) == 3
+    with OpenAIServer(lambda body: Reply("bad model", status=404)) as server:
+        cfg = model_config("m", base_url=server.url, retry_base=0.001)
+        with pytest.raises(LlmError, match="bad model"):
+            asyncio.run(go(cfg))
+        assert len(server.requests) == 1
+
+
+def test_rpm_limit_spaces_request_starts() -> None:
+    with OpenAIServer(echo) as server:
+        cfg = model_config("m", base_url=server.url, rpm=1200)  # one start per 50 ms
+
+        async def go() -> float:
+            async with OpenAIBackend(cfg) as backend:
+                start = time.perf_counter()
+                await asyncio.gather(*(backend.complete(USER) for _ in range(5)))
+                return time.perf_counter() - start
+
+        # four gaps of 50 ms between five starts: a lower bound, never an upper one
+        assert asyncio.run(go()) >= 0.19
+
+
+def test_models_come_from_settings_with_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(
+        models={"local": {"base_url": "http://127.0.0.1:1/v1", "model": "qwen", "seed": 3}}
+    )
+    cfg = model_config("local", settings, seed=None, temperature=0.5)
+    assert (cfg.model_id, cfg.seed, cfg.temperature) == ("qwen", 3, 0.5)
+    assert model_config("gpt-x").model_id == "gpt-x"
+    with pytest.raises(QianmoError, match="temperature"):
+        model_config("local", settings, temperature="hot")
+    missing = model_config("local", settings, api_key_env="QIANMO_TEST_NO_SUCH_KEY")
+    monkeypatch.delenv("QIANMO_TEST_NO_SUCH_KEY", raising=False)
+    with pytest.raises(QianmoError, match="QIANMO_TEST_NO_SUCH_KEY is not set"):
+        missing.api_key()
+    monkeypatch.setenv("QIANMO_TEST_NO_SUCH_KEY", "sk-test")
+    assert missing.api_key() == "sk-test"
