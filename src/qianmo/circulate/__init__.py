@@ -2,12 +2,26 @@
 
 from qianmo.circulate._check import CheckReport, Denial, Member, check, decision_table, evaluate
 from qianmo.circulate._decide import Decision, decide, deny, is_derived
+from qianmo.circulate._diff import ReleaseDiff, diff_releases
 from qianmo.circulate._directory import load_directory, resolve
+from qianmo.circulate._export import FORMATS, export_release
+from qianmo.circulate._manifest import VerifyReport, verify_export
 from qianmo.circulate._outright import refusal
+from qianmo.circulate._pseudonym import pseudonym
+from qianmo.circulate._release import (
+    SnapshotMember,
+    create_release,
+    get_release,
+    list_releases,
+    snapshot,
+)
 from qianmo.circulate._request import USES, Audience, Directory, ReleaseRequest
 from qianmo.circulate._rules import RuleTable, load_rules
+from qianmo.circulate._splits import SPLITS, assign_splits, group_members
 
 __all__ = [
+    "FORMATS",
+    "SPLITS",
     "USES",
     "Audience",
     "CheckReport",
@@ -15,16 +29,29 @@ __all__ = [
     "Denial",
     "Directory",
     "Member",
+    "ReleaseDiff",
     "ReleaseRequest",
     "RuleTable",
+    "SnapshotMember",
+    "VerifyReport",
+    "assign_splits",
     "check",
+    "create_release",
     "decide",
     "decision_table",
     "deny",
+    "diff_releases",
     "evaluate",
+    "export_release",
+    "get_release",
+    "group_members",
     "is_derived",
+    "list_releases",
     "load_directory",
     "load_rules",
+    "pseudonym",
     "refusal",
     "resolve",
+    "snapshot",
+    "verify_export",
 ]

@@ -39,6 +39,8 @@ class Member:
     source: str
     score: float | None
     flags: tuple[str, ...]
+    tlp: str
+    classification: str
     split: str = ""
 
 
@@ -120,6 +122,8 @@ def _member(record: Record, train: bool) -> Member:
         source=record.source.name,
         score=record.quality.score,
         flags=tuple(sorted(record.quality.flags)),
+        tlp=record.source.tlp.value,
+        classification=record.classification.value,
     )
 
 

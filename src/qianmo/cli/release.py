@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
 from rich.table import Table
 
-from qianmo.circulate import USES, Audience, CheckReport, ReleaseRequest, check, refusal
-from qianmo.cli._common import actor, console, err_console, print_json, safe, workspace
-from qianmo.errors import PolicyRefused
+from qianmo.circulate import (
+    FORMATS,
+    SPLITS,
+    USES,
+    Audience,
+    CheckReport,
+    ReleaseRequest,
+    check,
+    diff_releases,
+    export_release,
+    get_release,
+    list_releases,
+    refusal,
+    verify_export,
+)
+from qianmo.cli._common import actor, console, err_console, print_json, safe, settings, workspace
+from qianmo.cli._demo_context import DemoContext
+from qianmo.errors import PolicyRefused, QianmoError
+from qianmo.store import RecordFilter, count_records, enqueue, run_job_inline
 
 release_app = typer.Typer(
     help="Releases: what may go to whom and for what use, as snapshots, cards and exports.",
@@ -112,6 +131,144 @@ def check_cmd(
     if reason is not None:
         err_console.print(f"[red]refused:[/red] {safe(reason)}", soft_wrap=True)
         raise typer.Exit(1)
+
+
+@release_app.command("create")
+def create_cmd(
+    name: str = typer.Argument(..., help="The release's name."),
+    version: str = typer.Option(..., "--version", help="X.Y.Z; a release never changes."),
+    filters: list[str] = typer.Option([], "--filter", help=FILTER_HELP),
+    audience: list[str] = typer.Option(..., "--audience", help=AUDIENCE_HELP),
+    use: str = typer.Option(..., "--use", help=USE_HELP),
+    approver: str | None = typer.Option(None, "--approver", help="Who approved (important data)."),
+    derives: bool = typer.Option(False, "--derives", help="The release edits or derives items."),
+    license_id: str | None = typer.Option(None, "--license", help="Share-alike licence to carry."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the split assignment."),
+    queue: bool = typer.Option(False, "--queue", help="Leave the job to `qianmo worker`."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Build an immutable release (a job): snapshot, deterministic splits, dataset card."""
+    request = build_request(name, filters, audience, use, approver, derives, license_id, seed)
+    refuse_outright(request)
+    db = workspace()
+    params = {"request": request.to_json(), "version": version}
+    with db.write() as s:
+        job_id = enqueue(s, "release", params, actor=actor())
+    if queue:
+        console.print(f"queued release job {job_id}")
+        return
+    row = run_job_inline(db, job_id)
+    if row.status != "done":
+        error = (row.error or "").strip()
+        if not error or "Traceback" in error:  # a bug, not a refusal: the job keeps the trace
+            error = f"release job {job_id} {row.status}: see `qianmo jobs show {job_id}`"
+        raise QianmoError(error.splitlines()[-1])
+    result: dict[str, Any] = dict(row.result or {})
+    if as_json:
+        print_json(result)
+        return
+    splits = " · ".join(f"{sp} {result['splits'].get(sp, 0)}" for sp in SPLITS)
+    console.print(
+        f"[bold]{safe(name)}@{safe(version)}[/bold]: {result['records']} records ({splits}) · "
+        f"licence {safe(result['license'])} · id {result['id']}"
+    )
+
+
+@release_app.command("export")
+def export_cmd(
+    ref: str = typer.Argument(..., metavar="NAME[@VERSION]"),
+    fmt: str = typer.Option("parquet", "--format", help=" | ".join(FORMATS)),
+    out: Path = typer.Option(..., "--out", help="A new or empty folder."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Write a release as JSONL, Parquet or a Hugging Face folder, with a checksum manifest."""
+    secret = settings().secret_key.encode()
+    manifest = export_release(workspace(), ref, fmt, out, secret=secret)
+    if as_json:
+        print_json(manifest)
+        return
+    console.print(
+        f"exported {safe(manifest['release'])}@{safe(manifest['version'])} "
+        f"({manifest['records']} records, {len(manifest['files'])} files) to {safe(out)}"
+    )
+
+
+@release_app.command("verify")
+def verify_cmd(
+    folder: Path = typer.Argument(..., metavar="DIR"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Check an export against its manifest: every file present and unaltered, none added."""
+    report = verify_export(folder)
+    if as_json:
+        print_json({"ok": report.ok, "checked": report.checked, "problems": report.problems})
+    elif report.ok:
+        console.print(f"ok: {report.checked} files match the manifest")
+    if not report.ok:
+        more = f" (and {len(report.problems) - 1} more)" if len(report.problems) > 1 else ""
+        raise QianmoError(f"{report.problems[0]}{more}", file=str(folder))
+
+
+@release_app.command("diff")
+def diff_cmd(
+    a: str = typer.Argument(..., metavar="A", help="NAME[@VERSION]"),
+    b: str = typer.Argument(..., metavar="B", help="NAME[@VERSION]"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Records added, removed and changed between two releases."""
+    with workspace().read() as s:
+        diff = diff_releases(s, a, b)
+    if as_json:
+        print_json(diff.to_json())
+        return
+    console.print(
+        f"{safe(diff.a)} → {safe(diff.b)}: {len(diff.added)} added · {len(diff.removed)} removed"
+        f" · {len(diff.changed)} changed · {len(diff.moved)} moved split · {diff.unchanged} same"
+    )
+    for label, ids in (("+", diff.added), ("-", diff.removed)):
+        for rid in ids:
+            console.print(f"  {label} {safe(rid)}")
+    for c in diff.changed:
+        what = "content" if c["content_changed"] else "version"
+        console.print(f"  ~ {safe(c['id'])} v{c['from_version']} → v{c['to_version']} ({what})")
+
+
+DEMO_RELEASE, DEMO_VERSION = "qianmo-demo", "1.0.0"
+
+
+def demo_step(ctx: DemoContext) -> None:
+    """Build and export a release of the demo corpus; show what the rules left out."""
+    out = ctx.settings.home / "exports" / f"{DEMO_RELEASE}-{DEMO_VERSION}"
+    with ctx.db.read() as s:
+        accepted = count_records(s, RecordFilter.of(status="accepted"))
+        built = bool(list_releases(s, DEMO_RELEASE))
+    if not accepted and not built:
+        ctx.console.print("release: no accepted records yet, so nothing to release")
+        return
+    request = build_request(DEMO_RELEASE, [], ["members"], "research")
+    if not built:
+        with ctx.db.write() as s:
+            job_id = enqueue(
+                s, "release", {"request": request.to_json(), "version": DEMO_VERSION}, actor=actor()
+            )
+        row = run_job_inline(ctx.db, job_id)
+        if row.status != "done":
+            ctx.console.print(f"release: not built ({safe((row.error or row.status)[-200:])})")
+            return
+    with ctx.db.read() as s:
+        summary = get_release(s, f"{DEMO_RELEASE}@{DEMO_VERSION}").summary
+    if not out.exists():
+        export_release(
+            ctx.db, DEMO_RELEASE, "parquet", out, secret=ctx.settings.secret_key.encode()
+        )
+    splits = " · ".join(f"{sp} {summary['splits'][sp]}" for sp in SPLITS)
+    ctx.console.print(
+        f"[bold]release[/bold] {DEMO_RELEASE}@{DEMO_VERSION} for members (research): "
+        f"{summary['records']} of {summary['selected']} records ({splits}), "
+        f"licence {safe(summary['license'])} → {safe(out)}"
+    )
+    for rule, n in summary["left_out"].items():
+        ctx.console.print(f"  left out by {safe(rule)}: {n}")
 
 
 def register(app: typer.Typer) -> None:

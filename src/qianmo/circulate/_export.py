@@ -1,0 +1,229 @@
+"""Exports of a release: JSONL, Parquet, or a Hugging Face `save_to_disk` folder, each with a
+dataset card, a NOTICE and a manifest of SHA-256 checksums.
+
+Rows are streamed split by split from the record versions the snapshot names, so memory stays
+flat. Nothing time-dependent is written: the same release exports to the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from qianmo.circulate._card import render_card, render_notice
+from qianmo.circulate._manifest import write_manifest
+from qianmo.circulate._pseudonym import pseudonymise_lineage, pseudonymise_restrictions
+from qianmo.circulate._release import get_release
+from qianmo.circulate._rules import RuleTable, load_rules
+from qianmo.circulate._splits import SPLITS
+from qianmo.errors import QianmoError
+from qianmo.standard import content_text
+from qianmo.store import Database, RecordVersionRow, ReleaseMemberRow
+
+FORMATS = ("jsonl", "parquet", "hf")
+PAGE = 5000
+_LIST = pa.list_(pa.string())
+SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("version", pa.int32()),
+        ("kind", pa.string()),
+        ("lang", pa.string()),
+        ("domain", pa.string()),
+        ("tags", _LIST),
+        ("refs", pa.struct([(k, _LIST) for k in ("cve", "cwe", "capec", "attack", "urls")])),
+        ("text", pa.string()),
+        ("content", pa.string()),
+        ("source_name", pa.string()),
+        ("source_org", pa.string()),
+        ("source_url", pa.string()),
+        ("original_id", pa.string()),
+        ("license", pa.string()),
+        ("tlp", pa.string()),
+        ("classification", pa.string()),
+        ("personal_info", pa.string()),
+        ("eval_only", pa.bool_()),
+        ("restrictions", _LIST),
+        ("published_at", pa.string()),
+        ("valid_as_of", pa.string()),
+        ("content_hash", pa.string()),
+        ("quality_score", pa.float64()),
+        ("quality_flags", pa.string()),
+        ("lineage", pa.string()),
+    ]
+)
+# Columns whose shape varies by record: JSON text in Parquet and Arrow, objects in JSONL.
+JSON_COLUMNS = ("content", "quality_flags", "lineage")
+
+
+def export_row(data: dict[str, Any], secret: bytes, rules: RuleTable) -> dict[str, Any]:
+    """A released row from a stored record version; people in lineage become pseudonyms."""
+    source, quality = data["source"], data.get("quality") or {}
+    refs = data.get("refs") or {}
+    return {
+        "id": data["id"],
+        "version": data["version"],
+        "kind": data["kind"],
+        "lang": data["lang"],
+        "domain": data.get("domain"),
+        "tags": list(data.get("tags") or []),
+        "refs": {k: list(refs.get(k) or []) for k in ("cve", "cwe", "capec", "attack", "urls")},
+        "text": content_text(data["kind"], data["content"]),
+        "content": data["content"],
+        "source_name": source["name"],
+        "source_org": source.get("org"),
+        "source_url": source.get("url"),
+        "original_id": source.get("original_id"),
+        "license": source["license"],
+        "tlp": source["tlp"],
+        "classification": data["classification"],
+        "personal_info": data["personal_info"],
+        "eval_only": bool(data.get("eval_only")),
+        "restrictions": pseudonymise_restrictions(list(data.get("restrictions") or []), secret),
+        "published_at": data.get("published_at"),
+        "valid_as_of": data.get("valid_as_of"),
+        "content_hash": data["content_hash"],
+        "quality_score": quality.get("score"),
+        "quality_flags": quality.get("flags") or {},
+        "lineage": pseudonymise_lineage(data.get("lineage") or {}, secret, rules),
+    }
+
+
+def iter_split(
+    session: Session, release_id: str, split: str, secret: bytes
+) -> Iterator[list[dict[str, Any]]]:
+    """Pages of rows of one split, in record id order, at the versions the snapshot names."""
+    rules, after = load_rules(), ""
+    while True:
+        pairs = session.execute(
+            select(ReleaseMemberRow.record_id, ReleaseMemberRow.record_version)
+            .where(
+                ReleaseMemberRow.release_id == release_id,
+                ReleaseMemberRow.split == split,
+                ReleaseMemberRow.record_id > after,
+            )
+            .order_by(ReleaseMemberRow.record_id)
+            .limit(PAGE)
+        ).all()
+        if not pairs:
+            return
+        found: dict[str, dict[str, Any]] = dict(
+            session.execute(
+                select(RecordVersionRow.record_id, RecordVersionRow.data).where(
+                    tuple_(RecordVersionRow.record_id, RecordVersionRow.version).in_(
+                        [tuple(p) for p in pairs]
+                    )
+                )
+            ).all()
+        )
+        missing = [rid for rid, _ in pairs if rid not in found]
+        if missing:
+            raise QianmoError("record version missing from the store", object_id=missing[0])
+        yield [export_row(found[rid], secret, rules) for rid, _ in pairs]
+        after = pairs[-1][0]
+
+
+def _arrow_page(rows: list[dict[str, Any]]) -> pa.Table:
+    for row in rows:
+        for col in JSON_COLUMNS:
+            row[col] = orjson.dumps(row[col], option=orjson.OPT_SORT_KEYS).decode()
+    return pa.Table.from_pylist(rows, schema=SCHEMA)
+
+
+def _write_jsonl(pages: Iterator[list[dict[str, Any]]], path: Path) -> None:
+    with path.open("wb") as f:
+        for rows in pages:
+            f.write(b"".join(orjson.dumps(r, option=orjson.OPT_SORT_KEYS) + b"\n" for r in rows))
+
+
+def _write_parquet(pages: Iterator[list[dict[str, Any]]], path: Path) -> None:
+    with pq.ParquetWriter(path, SCHEMA, compression="zstd") as writer:
+        for rows in pages:
+            writer.write_table(_arrow_page(rows))
+
+
+def _hf_schema() -> pa.Schema:
+    # `datasets` is imported only for an hf export: it takes a second or two to import.
+    from datasets import Features
+
+    features = Features.from_arrow_schema(SCHEMA).to_dict()
+    meta = orjson.dumps({"info": {"features": features}}, option=orjson.OPT_SORT_KEYS)
+    return SCHEMA.with_metadata({b"huggingface": meta})
+
+
+def _write_hf(
+    pages: Iterator[list[dict[str, Any]]], folder: Path, split: str, fingerprint: str
+) -> None:
+    folder.mkdir(parents=True)
+    schema = _hf_schema()
+    with pa.ipc.new_stream(folder / "data-00000-of-00001.arrow", schema) as writer:
+        for rows in pages:
+            writer.write_table(_arrow_page(rows).replace_schema_metadata(schema.metadata))
+    features = orjson.loads(schema.metadata[b"huggingface"])["info"]["features"]
+    state: dict[str, Any] = {
+        "_data_files": [{"filename": "data-00000-of-00001.arrow"}],
+        "_fingerprint": fingerprint,
+        "_format_columns": None,
+        "_format_kwargs": {},
+        "_format_type": None,
+        "_output_all_columns": False,
+        "_split": split,
+    }
+    info = {"citation": "", "description": "", "features": features, "homepage": "", "license": ""}
+    for name, value in (("state.json", state), ("dataset_info.json", info)):
+        (folder / name).write_bytes(_pretty(value))
+
+
+def _pretty(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+
+
+def _prepare(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise QianmoError("exists and is not an empty folder", file=str(out))
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def export_release(db: Database, ref: str, fmt: str, out: Path, *, secret: bytes) -> dict[str, Any]:
+    """Write the release to `out` (a new or empty folder); returns the manifest."""
+    if fmt not in FORMATS:
+        raise QianmoError(f"unknown format {fmt!r} (one of: {', '.join(FORMATS)})", field="format")
+    _prepare(out)
+    with db.read() as s:
+        rel = get_release(s, ref)
+        summary, request = rel.summary, rel.request
+        card = render_card(rel.name, rel.version, request, summary, layout=fmt)
+        (out / "README.md").write_text(card, encoding="utf-8")
+        (out / "NOTICE").write_text(render_notice(rel.name, rel.version, summary), "utf-8")
+        present = [sp for sp in SPLITS if summary["splits"].get(sp)]
+        for split in present:
+            pages = iter_split(s, rel.id, split, secret)
+            if fmt == "jsonl":
+                (out / "data").mkdir(exist_ok=True)
+                _write_jsonl(pages, out / "data" / f"{split}.jsonl")
+            elif fmt == "parquet":
+                (out / "data").mkdir(exist_ok=True)
+                _write_parquet(pages, out / "data" / f"{split}-00000-of-00001.parquet")
+            else:
+                seed = f"{summary['members_digest']}:{split}".encode()
+                _write_hf(pages, out / split, split, hashlib.sha256(seed).hexdigest()[:16])
+        if fmt == "hf":
+            (out / "dataset_dict.json").write_bytes(orjson.dumps({"splits": present}))
+        header = {
+            "release": rel.name,
+            "version": rel.version,
+            "format": fmt,
+            "records": summary["records"],
+            "splits": {sp: summary["splits"][sp] for sp in present},
+            "license": summary["license"],
+            "members_digest": summary["members_digest"],
+        }
+    return write_manifest(out, header)
