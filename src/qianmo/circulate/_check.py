@@ -149,10 +149,13 @@ def evaluate(db: Database, request: ReleaseRequest) -> CheckReport:
 def _settle_share_alike(report: CheckReport) -> None:
     carried = report.request.license
     if carried is None:
-        counts = Counter(sa for m in report.members for sa in license_terms(m.license).share_alike)
-        if not counts:
+        candidates = sorted(
+            {sa for m in report.members for sa in license_terms(m.license).share_alike}
+        )
+        if not candidates:
             return
-        carried = min(counts, key=lambda k: (-counts[k], k))
+        # carry the share-alike licence that keeps the most records (ties: by name)
+        carried = min(candidates, key=lambda c: (-_kept(report.members, c), c))
         report.request = report.request.with_license(carried)
     kept: list[Member] = []
     for m in report.members:
@@ -163,6 +166,15 @@ def _settle_share_alike(report: CheckReport) -> None:
             report.denied.append(_denial(m.id, m.version, m.content_hash, verdict))
     report.members = kept
     report.denied.sort(key=lambda d: d.id)
+
+
+def _kept(members: list[Member], carried: str) -> int:
+    by_license = Counter(m.license for m in members)
+    return sum(
+        n
+        for lic, n in by_license.items()
+        if share_alike_conflict(license_terms(lic), carried) is None
+    )
 
 
 def decision_table(report: CheckReport) -> bytes:

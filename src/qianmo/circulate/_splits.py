@@ -1,9 +1,9 @@
 """Deterministic train/validation/test splits that never cut a lineage root or a dup cluster.
 
 Records sharing a lineage root (everything derived from one CVE, say) or a near-duplicate
-cluster are joined into one group (union-find over both keys). Groups are stratified by
-(top-level domain, kind, language) and, within a stratum, taken in the order of a seeded hash
-of their smallest record id; each goes to the split furthest below its share. A group holding
+cluster are joined into one group (union-find over both keys). Groups are ordered by stratum
+(top-level domain, kind, language) and, within a stratum, by a seeded hash of their smallest
+record id; each in turn goes to the split furthest below its share. A group holding
 a record that must not be trained on goes to a held-out split. No clock, no global RNG.
 """
 
@@ -69,11 +69,13 @@ def assign_splits(members: Sequence[Member], *, seed: int, fractions: Sequence[f
     strata: dict[tuple[str, str, str], list[list[Member]]] = defaultdict(list)
     for group in group_members(members):
         strata[_stratum(group[0])].append(group)
+    # Counts run across strata (systematic sampling within each): a stratum of one or two
+    # groups still feeds the held-out splits, and the totals stay near their shares.
+    counts = [0, 0, 0]
     for key in sorted(strata):
         groups = sorted(
             strata[key], key=lambda g: xxhash.xxh3_64_intdigest(f"{seed}:{g[0].id}".encode())
         )
-        counts = [0, 0, 0]
         for group in groups:
             held_out = any(not m.train for m in group)
             i = _pick(counts, fractions, len(group), (1, 2) if held_out else (0, 1, 2))
