@@ -71,6 +71,7 @@ from qianmo.store._models import (
     TokenRow,
     UserRow,
 )
+from qianmo.store._quality import QualityRunRow
 from qianmo.store._records import (
     AddResult,
     add_records,
@@ -121,6 +122,7 @@ __all__ = [
     "OrgInfo",
     "OrgPartnerRow",
     "OrgRow",
+    "QualityRunRow",
     "RecordFilter",
     "RecordRow",
     "RecordVersionRow",

@@ -1,0 +1,64 @@
+"""`normalize`: NFC, control characters and whitespace — never touching code or payloads."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from qianmo.quality._fields import map_text
+from qianmo.quality._step import Step, Verdict, register_step
+from qianmo.quality._text import CJK_CLASS
+from qianmo.standard import Record
+
+# Fenced code blocks and inline code spans stay byte-exact.
+_CODE = re.compile(r"(```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)|`[^`\n]+`)", re.S)
+# C0/C1 controls except tab and newline, plus BOM; zero-width joiners are kept (emoji, Indic)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff]")
+# A line that looks like code or a payload keeps its inner spacing.
+_CODE_LINE = re.compile(r"[<>{};$|`\\]|^\s{4,}\S|\b(?:SELECT|UNION|OR|AND)\b\s+\S+\s*=", re.I)
+_SPACES = re.compile(r"[ \t\u00a0\u3000]{2,}")
+_BLANKS = re.compile(r"\n{3,}")
+# Half-width punctuation between CJK characters is written full-width in Chinese prose.
+_HALF_TO_FULL = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
+_CJK_PUNCT = re.compile(rf"(?<=[{CJK_CLASS}])([,;:?!])(?=[{CJK_CLASS}])")
+# Full-width letters and digits (ＡＢＣ１２３) are ASCII in disguise; full-width punctuation
+# is not touched (NFKC would turn ，：（） into ASCII, which is why NFKC is never used here).
+_FULLWIDTH_ALNUM = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF1A)} | {
+    c: c - 0xFEE0 for c in [*range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]
+}
+
+
+def _prose(text: str) -> str:
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    text = text.translate(_FULLWIDTH_ALNUM)
+    text = _CJK_PUNCT.sub(lambda m: _HALF_TO_FULL[m.group(1)], text)
+    lines = []
+    for line in text.split("\n"):
+        line = line.rstrip()
+        if not _CODE_LINE.search(line):
+            line = _SPACES.sub(" ", line)
+        lines.append(line)
+    return _BLANKS.sub("\n\n", "\n".join(lines))
+
+
+def normalize_text(text: str) -> str:
+    """Normalise prose; fenced and inline code is copied through byte for byte."""
+    parts = _CODE.split(text)
+    out = [part if i % 2 else _prose(part) for i, part in enumerate(parts)]
+    result = "".join(out).strip("\n")
+    # a field that was only whitespace or control characters is kept as it was
+    return result if result.strip() else text
+
+
+@register_step
+class Normalize(Step):
+    name = "normalize"
+
+    def process(self, record: Record) -> Verdict:
+        changed = map_text(record, normalize_text, verbatim=True)
+        return Verdict(changed=changed)
+
+
+__all__ = ["Normalize", "normalize_text"]

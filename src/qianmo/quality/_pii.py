@@ -1,0 +1,160 @@
+"""`pii`: emails, phones, Chinese resident IDs, bank cards, passports → typed placeholders.
+
+Digits touching Chinese characters (`银行卡4111111111111111`) defeat `\\b`, so every pattern
+uses look-arounds on ASCII letters and digits instead. Security indicators (IPs, domains,
+URLs, hashes, CVE/ATT&CK ids) are content, not personal data, and no pattern here takes them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+
+from pydantic import Field
+
+from qianmo.quality._fields import map_text, texts
+from qianmo.quality._step import Step, StepOptions, Verdict, register_step, set_flag
+from qianmo.standard import PersonalInfo, Record
+
+_L = r"(?<![0-9A-Za-z_])"  # not preceded by an ASCII word character (CJK is fine)
+_R = r"(?![0-9A-Za-z_])"
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def id_card_valid(number: str) -> bool:
+    """GB 11643 checksum and a plausible birth date: an invalid checksum is not an ID."""
+    if len(number) != 18 or not number[:17].isdigit():
+        return False
+    month, day = int(number[10:12]), int(number[12:14])
+    if not (1 <= month <= 12 and 1 <= day <= 31 and number[6:8] in {"19", "20"}):
+        return False
+    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11] == number[17].upper()
+
+
+def luhn_valid(number: str) -> bool:
+    digits = [int(d) for d in number if d.isdigit()]
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+_EMAIL = re.compile(rf"{_L}[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,}}")
+_ID_CARD = re.compile(rf"{_L}(\d{{17}}[\dXx]){_R}")
+_BANK_CARD = re.compile(rf"{_L}([3-6]\d{{3}}(?:[ -]?\d{{4}}){{2}}[ -]?\d{{3,7}}){_R}")
+_CN_MOBILE = re.compile(
+    rf"(?<![0-9A-Za-z_+])(?:(?:\+|00)?86[ -]?)?1[3-9]\d[ -]?\d{{4}}[ -]?\d{{4}}{_R}"
+)
+_CN_LANDLINE = re.compile(rf"{_L}(?:\(0\d{{2,3}}\)|0\d{{2,3}}-)\d{{7,8}}{_R}")
+_E164 = re.compile(rf"(?<![0-9A-Za-z_+])\+[1-9](?:[ -]?\d){{7,14}}{_R}")
+_PASSPORT = re.compile(
+    rf"(?i:护照(?:号码?)?|passport(?:\s*(?:no\.?|number|#))?)\s*[:：]?\s*{_L}([A-Z]{{1,2}}\d{{7,8}}){_R}"
+)
+_CN_PASSPORT = re.compile(rf"{_L}(?:[EG]\d{{8}}|E[A-HJ-NP-Z]\d{{7}}){_R}")
+
+KINDS = ["email", "id_card", "bank_card", "phone", "passport"]
+
+
+class PIIOptions(StepOptions):
+    redact: bool = Field(True, description="replace what is found; off: flag it unresolved")
+    kinds: list[str] = Field(default_factory=lambda: list(KINDS))
+    keep_by_source: dict[str, list[str]] = Field(
+        default_factory=dict, description="source name → kinds that source may keep"
+    )
+
+
+def _sub(
+    pattern: re.Pattern[str], label: str, counts: Counter[str], check: Callable[[str], bool]
+) -> Callable[[str], str]:
+    def replace(text: str) -> str:
+        def one(m: re.Match[str]) -> str:
+            value = m.group(m.lastindex or 0)
+            if not check(value):
+                return m.group(0)
+            counts[label] += 1
+            start = m.start(m.lastindex or 0) - m.start(0)
+            return m.group(0)[:start] + f"<PII:{label}>"
+
+        return pattern.sub(one, text)
+
+    return replace
+
+
+def _always(_: str) -> bool:
+    return True
+
+
+def scanners(kinds: list[str], counts: Counter[str]) -> list[Callable[[str], str]]:
+    """Replacement functions in a safe order: IDs before cards, cards before phones."""
+    table: list[tuple[str, list[Callable[[str], str]]]] = [
+        ("email", [_sub(_EMAIL, "EMAIL", counts, _always)]),
+        ("id_card", [_sub(_ID_CARD, "ID_CARD", counts, id_card_valid)]),
+        ("bank_card", [_sub(_BANK_CARD, "BANK_CARD", counts, luhn_valid)]),
+        ("passport", [_sub(_PASSPORT, "PASSPORT", counts, _always)]),
+        ("passport", [_sub(_CN_PASSPORT, "PASSPORT", counts, _always)]),
+        (
+            "phone",
+            [
+                _sub(_CN_MOBILE, "PHONE", counts, _always),
+                _sub(_CN_LANDLINE, "PHONE", counts, _always),
+                _sub(_E164, "PHONE", counts, _always),
+            ],
+        ),
+    ]
+    return [fn for kind, fns in table if kind in kinds for fn in fns]
+
+
+def redact_pii(text: str, kinds: list[str] | None = None) -> tuple[str, Counter[str]]:
+    counts: Counter[str] = Counter()
+    for fn in scanners(kinds or KINDS, counts):
+        text = fn(text)
+    return text, counts
+
+
+@register_step
+class PII(Step):
+    name = "pii"
+    Options = PIIOptions
+
+    def process(self, record: Record) -> Verdict:
+        options = self.options
+        assert isinstance(options, PIIOptions)
+        kept = set(options.keep_by_source.get(record.source.name, []))
+        kinds = [k for k in options.kinds if k not in kept]
+        counts: Counter[str] = Counter()
+        fns = scanners(kinds, counts)
+
+        def redact(text: str) -> str:
+            for fn in fns:
+                text = fn(text)
+            return text
+
+        if options.redact:
+            changed = map_text(record, redact)
+        else:
+            for text in texts(record):
+                redact(text)
+            changed = False
+        return self._conclude(record, counts, changed, options.redact)
+
+    def _conclude(
+        self, record: Record, counts: Counter[str], changed: bool, redacted: bool
+    ) -> Verdict:
+        if not counts:
+            if record.personal_info in (PersonalInfo.UNKNOWN,):
+                record.personal_info = PersonalInfo.NONE
+                changed = True
+            flagged = "pii" in record.quality.flags
+            return Verdict(changed=changed, flags=("pii",) if flagged else ())
+        found = dict(sorted(counts.items()))
+        changed = set_flag(record, "pii", {"resolved": redacted, "found": found}) or changed
+        wanted = PersonalInfo.DEIDENTIFIED if redacted else PersonalInfo.PERSONAL
+        if record.personal_info is not wanted:
+            record.personal_info, changed = wanted, True
+        review = None if redacted else "pii:unresolved"
+        return Verdict(changed=changed, review=review, flags=("pii",), detail={"found": found})
