@@ -1,7 +1,7 @@
 """quality runs
 
 Revision ID: quality01
-Revises: 0001
+Revises: 0100_eval
 Create Date: 2026-11-29 05:07:42
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "quality01"
-down_revision: str | None = "0001"
+down_revision: str | None = "0100_eval"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
