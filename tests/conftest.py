@@ -13,7 +13,10 @@ from qianmo.settings import get_settings
 from qianmo.store import Database
 from tests.helpers.db import fresh_database
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED_DATA = Path(
+    os.environ.get("QIANMO_SHARED_DATA")  # worktrees live elsewhere; point at the samples
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+)
 
 
 @pytest.fixture

@@ -1,0 +1,51 @@
+"""Security sources and public benchmark formats: CVE JSON 5, NVD API 2.0, ATT&CK STIX, CWE,
+CAPEC, OSV/GHSA, CISA KEV and Sigma as `document` records with derived `qa`/`mcq` items and id
+hierarchies; CyberMetric, SecEval, CTIBench, CyberSecEval, garak, Tensor Trust and red-team CSV
+lists as eval-only records."""
+
+from qianmo.ingest.sources._catalog import Catalog
+from qianmo.ingest.sources._common import (
+    Rejected,
+    Relation,
+    SourceError,
+    SourceObject,
+)
+from qianmo.ingest.sources._ctibench import read_ctibench
+from qianmo.ingest.sources._cve import parse_cve, read_cve
+from qianmo.ingest.sources._derive import derive_items
+from qianmo.ingest.sources._formats import FORMATS, SourceFormat, detect
+from qianmo.ingest.sources._kev import read_kev
+from qianmo.ingest.sources._mcq_bench import read_cybermetric, read_seceval
+from qianmo.ingest.sources._redteam import (
+    read_cyberseceval,
+    read_garak,
+    read_redteam_csv,
+    read_tensortrust,
+)
+from qianmo.ingest.sources._run import SourceImport, import_source
+from qianmo.ingest.sources._write import WriteCounts
+
+__all__ = [
+    "FORMATS",
+    "Catalog",
+    "Rejected",
+    "Relation",
+    "SourceError",
+    "SourceFormat",
+    "SourceImport",
+    "SourceObject",
+    "WriteCounts",
+    "derive_items",
+    "detect",
+    "import_source",
+    "parse_cve",
+    "read_ctibench",
+    "read_cve",
+    "read_cybermetric",
+    "read_cyberseceval",
+    "read_garak",
+    "read_kev",
+    "read_redteam_csv",
+    "read_seceval",
+    "read_tensortrust",
+]

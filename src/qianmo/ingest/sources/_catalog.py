@@ -1,0 +1,84 @@
+"""What distractor pools draw from: id hierarchies and names, from the store and the batch."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qianmo.ingest.sources._common import Relation, SourceObject
+from qianmo.store import RecordRow, all_relations
+
+NAMED_SOURCES = ("cwe", "capec", "attack")
+
+
+@dataclass
+class Catalog:
+    """Parents, children and names of security ids, plus per-source lists (KEV products…)."""
+
+    parents: dict[tuple[str, str], set[tuple[str, str]]] = field(
+        default_factory=lambda: defaultdict(set)
+    )
+    children: dict[tuple[str, str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    names: dict[str, str] = field(default_factory=dict)
+    lists: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    @classmethod
+    def from_store(cls, session: Session) -> Catalog:
+        cat = cls()
+        cat.add_edges(Relation(*e) for e in all_relations(session))
+        rows = session.execute(
+            select(RecordRow.original_id, RecordRow.data).where(
+                RecordRow.source_name.in_(NAMED_SOURCES), RecordRow.kind == "document"
+            )
+        ).all()
+        for original_id, data in rows:
+            title = (data.get("content") or {}).get("title")
+            if original_id and title and "#" not in original_id:
+                cat.names[original_id] = _bare_name(original_id, title)
+        return cat
+
+    def add_edges(self, edges: Iterable[Relation]) -> None:
+        for e in edges:
+            self.parents[(e.scheme, e.child)].add((e.relation, e.parent))
+            self.children[(e.scheme, e.parent, e.relation)].add(e.child)
+
+    def add_objects(self, objects: Iterable[SourceObject]) -> None:
+        for obj in objects:
+            self.add_edges(obj.relations)
+            facts = obj.facts
+            if facts.get("id") and facts.get("name"):
+                self.names[str(facts["id"])] = str(facts["name"])
+            for key, value in (facts.get("lists") or {}).items():
+                self.lists[key].update(value)
+
+    def parents_of(self, scheme: str, child: str, relation: str | None = None) -> list[str]:
+        return sorted(p for r, p in self.parents.get((scheme, child), ()) if relation in (None, r))
+
+    def children_of(self, scheme: str, parent: str, relation: str) -> list[str]:
+        return sorted(self.children.get((scheme, parent, relation), ()))
+
+    def siblings(self, scheme: str, child: str, relation: str) -> list[str]:
+        out: set[str] = set()
+        for parent in self.parents_of(scheme, child, relation):
+            out.update(self.children_of(scheme, parent, relation))
+        out.discard(child)
+        return sorted(out)
+
+    def label(self, ident: str) -> str:
+        """`CWE-79: Improper Neutralization…` when the name is known, else the id."""
+        name = self.names.get(ident)
+        return f"{ident}: {name}" if name else ident
+
+
+def _bare_name(ident: str, title: str) -> str:
+    prefix = f"{ident}: "
+    return title[len(prefix) :] if title.startswith(prefix) else title
+
+
+def facts_lists(**lists: Any) -> dict[str, set[str]]:
+    return {k: {str(v) for v in vs if v} for k, vs in lists.items()}

@@ -1,0 +1,193 @@
+"""Derived `qa` and `mcq` items: deterministic, in Chinese and English, from templates.
+
+Each item's lineage root and parent is its source record, so a release keeps all items of one
+source object in one split. Distractors come from the same parent in the id hierarchy (sibling
+CWEs, techniques of the same tactic…) and are never one of the correct answers.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+import xxhash
+
+from qianmo.ingest.sources._catalog import Catalog
+from qianmo.ingest.sources._common import SourceObject
+from qianmo.ingest.sources._templates import LANGS, Template, load_pools, load_templates
+from qianmo.standard import Lineage, LineageStep, Record, utcnow
+
+Pool = Callable[[Catalog, dict[str, Any], str], list[str]]
+CHOICES = 4
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, list | tuple | set):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+class _Facts(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def render(text: str, facts: dict[str, Any]) -> str:
+    return text.format_map(
+        facts if isinstance(facts, _Facts) else _Facts({k: _fmt(v) for k, v in facts.items()})
+    )
+
+
+def _cwe_siblings(cat: Catalog, facts: dict[str, Any], answer: str) -> list[str]:
+    near = cat.siblings("cwe", answer, "ChildOf")
+    return near if len(near) >= CHOICES - 1 else near + load_pools()["common_cwes"]
+
+
+def _capec_for_cwe(cat: Catalog, facts: dict[str, Any], answer: str) -> list[str]:
+    near = cat.siblings("capec", answer, "ChildOf")
+    return near if len(near) >= CHOICES - 1 else near + sorted(cat.lists["capec"])
+
+
+def _same_tactic(cat: Catalog, facts: dict[str, Any], answer: str) -> list[str]:
+    out: list[str] = []
+    for tactic in facts.get("tactic_ids") or []:
+        out += cat.children_of("attack", tactic, "tactic-of")
+    return [t for t in out if "." not in t] or sorted(cat.lists["technique"])
+
+
+def _fixed(name: str) -> Pool:
+    return lambda cat, facts, answer: list(load_pools()[name])
+
+
+def _listed(name: str) -> Pool:
+    return lambda cat, facts, answer: sorted(cat.lists[name])
+
+
+def _same_vendor(cat: Catalog, facts: dict[str, Any], answer: str) -> list[str]:
+    vendor = str(facts.get("vendor") or "")
+    mine = sorted(p for p in cat.lists["kev_product"] if p.startswith(vendor + " "))
+    return mine if len(mine) >= CHOICES else mine + sorted(cat.lists["kev_product"])
+
+
+def _vector_variants(cat: Catalog, facts: dict[str, Any], answer: str) -> list[str]:
+    """Wrong vectors one metric away from the right one: the plausible near misses."""
+    parts = answer.split("/")
+    swaps = {
+        "AV": "NALP",
+        "AC": "LH",
+        "PR": "NLH",
+        "UI": "NR",
+        "S": "UC",
+        "C": "NLH",
+        "I": "NLH",
+        "A": "NLH",
+    }
+    out: list[str] = []
+    for i, part in enumerate(parts):
+        key, _, val = part.partition(":")
+        for alt in swaps.get(key, ""):
+            if alt != val and not key.startswith("CVSS"):
+                out.append("/".join([*parts[:i], f"{key}:{alt}", *parts[i + 1 :]]))
+    return out
+
+
+POOLS: dict[str, Pool] = {
+    "cwe_siblings": _cwe_siblings,
+    "capec_siblings": _capec_for_cwe,
+    "same_tactic": _same_tactic,
+    "tactics": _listed("tactic"),
+    "mitigations": _listed("mitigation"),
+    "severities": _fixed("severities"),
+    "sigma_levels": _fixed("sigma_levels"),
+    "kev_ransomware": _fixed("kev_ransomware"),
+    "osv_ecosystems": _fixed("osv_ecosystems"),
+    "kev_products": _same_vendor,
+    "cvss_variants": _vector_variants,
+}
+
+
+def _rng(key: str) -> random.Random:
+    return random.Random(xxhash.xxh64_intdigest(key.encode()))
+
+
+def _choices(
+    t: Template, facts: dict[str, Any], shown: _Facts, cat: Catalog, seed: str
+) -> tuple[dict[str, str], str] | None:
+    """Labelled choices and the right label, or None when too few safe distractors exist."""
+    answer = render(t.answer, shown)
+    correct = {answer.casefold()} | {str(v).casefold() for v in facts.get(t.correct or "") or []}
+    pool = POOLS[t.distractors or ""](cat, facts, answer)
+    safe = sorted({p for p in pool if p and p.casefold() not in correct})
+    rng = _rng(seed)
+    if len(safe) < t.min_choices - 1:
+        return None
+    picked = rng.sample(safe, min(CHOICES - 1, len(safe)))
+    options = [answer, *picked]
+    rng.shuffle(options)
+    texts = [cat.label(o) if t.choice == "id" else o for o in options]
+    labels = [chr(ord("A") + i) for i in range(len(options))]
+    return dict(zip(labels, texts, strict=True)), labels[options.index(answer)]
+
+
+def _content(
+    t: Template, facts: dict[str, Any], shown: _Facts, lang: str, choices: Any
+) -> dict[str, Any] | None:
+    question = render(t.question[lang], shown)
+    if t.kind == "qa":
+        return {
+            "question": question,
+            "answer": render(t.answer, shown),
+            "answer_type": t.answer_type,
+        }
+    if choices is None:
+        return None
+    labelled, label = choices
+    return {"question": question, "choices": labelled, "answer": label}
+
+
+def derive_items(obj: SourceObject, family: str, cat: Catalog) -> list[Record]:
+    """Every item the family's templates make from one source object (none if withdrawn)."""
+    if obj.withdrawn or not family:
+        return []
+    doc = obj.record
+    facts = obj.facts
+    shown = _Facts({k: _fmt(v) for k, v in facts.items() if k != "lists"})
+    items: list[Record] = []
+    for t in load_templates(family):
+        if not all(facts.get(need) for need in t.needs):
+            continue
+        seed = f"{doc.source.original_id}|{family}:{t.id}"
+        # both languages share one draw: the zh and en items offer the same choices
+        choices = _choices(t, facts, shown, cat, seed) if t.kind == "mcq" else None
+        for lang in LANGS:
+            content = _content(t, facts, shown, lang, choices)
+            if content is not None:
+                items.append(_item(doc, t, lang, content))
+    return items
+
+
+def _item(doc: Record, t: Template, lang: str, content: dict[str, Any]) -> Record:
+    when = doc.valid_as_of or doc.published_at or utcnow()
+    step = LineageStep(
+        type="template", name=f"{t.family}:{t.id}", at=when, detail={"source_version": doc.version}
+    )
+    return Record(
+        kind=t.kind,
+        lang=lang,
+        domain=doc.domain,
+        content=content,
+        tags=["derived", f"template:{t.family}:{t.id}"],
+        refs=doc.refs.model_copy(update={"urls": []}),
+        # a copy of the already validated source block: no second licence parse per item
+        source=doc.source.model_copy(
+            update={
+                "original_id": f"{doc.source.original_id}#{t.family}:{t.id}#{lang}",
+                "collected_at": None,
+                "evidence": None,
+            }
+        ),
+        published_at=doc.published_at,
+        valid_as_of=doc.valid_as_of,
+        lineage=Lineage(root=doc.lineage.root or doc.id, parents=[doc.id], steps=[step]),
+    )

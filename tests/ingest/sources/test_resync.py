@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from qianmo.ingest.sources import import_source
+from qianmo.standard import Status
+from qianmo.store import Database, RecordFilter, get_versions, list_records
+
+FIX = Path(__file__).parent / "fixtures"
+
+
+def _all(db: Database):  # type: ignore[no-untyped-def]
+    with db.read() as s:
+        return {r.id: r for r in list_records(s, RecordFilter(), limit=5000)}
+
+
+def test_changing_one_object_updates_only_it_and_its_items(db: Database, tmp_path: Path) -> None:
+    mirror = tmp_path / "cvelist"
+    shutil.copytree(FIX / "cve", mirror)
+    import_source(db, "cve", [mirror], actor="t")
+    before = _all(db)
+    path = mirror / "CVE-2030-0003.json"
+    data = json.loads(path.read_text())
+    cna = data["containers"]["cna"]
+    cna["metrics"][0]["cvssV3_0"].update(
+        vectorString="CVSS:3.0/AV:L/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H", baseScore=7.8
+    )
+    data["cveMetadata"]["dateUpdated"] = "2030-03-01T00:00:00.000Z"
+    path.write_text(json.dumps(data))
+    result = import_source(db, "cve", [mirror], actor="t")
+    assert (result.counts.updated, result.counts.unchanged, result.counts.added) == (1, 2, 0)
+    after = _all(db)
+    changed = {rid for rid in before if after[rid].version != before[rid].version}
+    doc = next(r for r in after.values() if r.source.original_id == "CVE-2030-0003")
+    assert doc.id in changed and doc.version == 2
+    assert all(after[rid].lineage.root == doc.id for rid in changed)
+    regenerated = {after[rid].source.original_id for rid in changed if rid != doc.id}
+    assert regenerated == {
+        "CVE-2030-0003#cve:cvss#en",
+        "CVE-2030-0003#cve:cvss#zh",
+        "CVE-2030-0003#cve:cvss-mcq#en",
+        "CVE-2030-0003#cve:cvss-mcq#zh",
+    }
+    cvss = next(r for r in after.values() if r.source.original_id == "CVE-2030-0003#cve:cvss#en")
+    assert cvss.content["answer"] == "CVSS:3.0/AV:L/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H"
+    with db.read() as s:
+        old = get_versions(s, cvss.id)
+    assert old[0].content["answer"].startswith("CVSS:3.0/AV:N") and len(old) == 2
+    assert len(after) == len(before)  # nothing new: regenerated in place
+
+
+def test_removed_and_rejected_are_withdrawn_and_items_marked_stale(
+    db: Database, tmp_path: Path
+) -> None:
+    mirror = tmp_path / "cvelist"
+    shutil.copytree(FIX / "cve", mirror)
+    import_source(db, "cve", [mirror], actor="t")
+    (mirror / "CVE-2030-0003.json").unlink()
+    path = mirror / "CVE-2030-0001.json"
+    data = json.loads(path.read_text())
+    data["cveMetadata"]["state"] = "REJECTED"
+    data["containers"]["cna"]["rejectedReasons"] = [{"lang": "en", "value": "Not a flaw."}]
+    path.write_text(json.dumps(data))
+    result = import_source(db, "cve", [mirror], actor="t", withdraw_absent=True)
+    assert result.counts.withdrawn == 2
+    recs = _all(db).values()
+    lotus = next(r for r in recs if r.source.original_id == "CVE-2030-0001")
+    kestrel = next(r for r in recs if r.source.original_id == "CVE-2030-0003")
+    assert lotus.status is Status.WITHDRAWN and "Not a flaw" in (lotus.status_reason or "")
+    assert kestrel.status is Status.WITHDRAWN and kestrel.status_reason == "withdrawn upstream"
+    lotus_items = [r for r in recs if r.lineage.root == lotus.id and r.id != lotus.id]
+    assert lotus_items and all(r.status is Status.WITHDRAWN for r in lotus_items)
+    assert all("stale" in r.quality.flags for r in lotus_items)
+    kestrel_items = [r for r in recs if r.lineage.root == kestrel.id and r.id != kestrel.id]
+    assert kestrel_items and all(r.status is Status.WITHDRAWN for r in kestrel_items)
