@@ -14,7 +14,7 @@ ORGS = ("org-a", "org-b", "org-c")
 
 def make_world(db: Database) -> dict[str, str]:
     """org-a and org-b are partners, org-c stands alone; one user per role in org-a
-    (named `a-<role>`), plus `b-viewer`, `c-viewer` and `loner` (no organisation).
+    (named `a-<role>`), plus `b-viewer`, `b_viewer`, `c-viewer` and `loner` (no organisation).
     Returns user name → their org."""
     users: dict[str, str] = {}
     with db.write() as s:
@@ -28,6 +28,9 @@ def make_world(db: Database) -> dict[str, str]:
             name = f"{org[-1]}-viewer"
             create_user(s, name, actor="test", password=PASSWORD, org=org, role="viewer")
             users[name] = org
+        # differs from `b-viewer` only where a LIKE wildcard `_` would match `-`
+        create_user(s, "b_viewer", actor="test", password=PASSWORD, org="org-b", role="viewer")
+        users["b_viewer"] = "org-b"
         create_user(s, "loner", actor="test", password=PASSWORD)
         users["loner"] = ""
     return users

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, NoReturn
 
 from fastapi import UploadFile
 from sqlalchemy import select
@@ -166,15 +166,15 @@ def start_import(
             f"{principal.name} may not import records for {request.org}", field="org"
         )
     path = _save_upload(uploads_dir, file_name, chunks)
-    params: dict[str, Any] = {
-        "paths": [str(path)],
-        "file_name": file_name,
+    # The shape qianmo.ingest's "ingest" job reads: a path, a label and IngestOptions fields.
+    options = {
         "format": request.format,
         "org": request.org,
         "license": request.license,
         "tlp": request.tlp,
         "source": request.source,
     }
+    params: dict[str, Any] = {"path": str(path.resolve()), "label": file_name, "options": options}
     with db.write() as s:
         return enqueue(s, IMPORT_KIND, params, actor=principal.name)
 
@@ -204,3 +204,8 @@ def iter_upload(file: UploadFile, chunk: int = 1 << 20) -> Iterator[bytes]:
     file.file.seek(0)
     while data := file.file.read(chunk):
         yield data
+
+
+def refuse(principal: Principal, permission: str, org: str | None) -> NoReturn:
+    where = f" in {org}" if org else ""
+    raise PolicyRefused(f"{principal.name} may not {permission}{where}", field=permission)
