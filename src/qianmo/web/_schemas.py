@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from qianmo.standard import Record
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes (stored as UTC); RFC 3339 needs the offset.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+Utc = Annotated[datetime, AfterValidator(_utc)]
 
 
 class RecordPublic(BaseModel):
@@ -84,7 +92,7 @@ class VersionPublic(BaseModel):
     version: int
     actor: str | None
     change: str
-    created_at: datetime
+    created_at: Utc
     content_hash: str
     record: dict[str, Any]
 
@@ -99,8 +107,8 @@ class JobPublic(BaseModel):
     message: str
     error: str | None
     result: dict[str, Any] | None
-    created_at: datetime
-    finished_at: datetime | None
+    created_at: Utc
+    finished_at: Utc | None
 
 
 class JobCreated(BaseModel):
@@ -159,7 +167,7 @@ class TokenPublic(BaseModel):
     id: str
     name: str
     read_only: bool
-    created_at: datetime
+    created_at: Utc
     revoked: bool
 
 
@@ -175,7 +183,7 @@ class TokenCreated(TokenPublic):
 
 class AuditPublic(BaseModel):
     seq: int
-    at: datetime
+    at: Utc
     actor: str
     action: str
     object_type: str
