@@ -59,6 +59,9 @@ class LicenseTable:
         self._by_key = {lic.id.lower(): lic for lic in licenses}
         self.licensing = Licensing([LicenseSymbol(lic.id) for lic in licenses])
         self._unknown = self.by_id[UNKNOWN]
+        # Parsing an expression costs ~0.2 ms and an import checks one per record (measured in
+        # bench/ingest_bench.py): remember the answers, which depend on nothing else.
+        self._normalized: dict[str, str] = {}
 
     def get(self, license_id: str) -> License:
         """A licence by id; an unlisted `LicenseRef-*` counts as the most restrictive."""
@@ -71,6 +74,12 @@ class LicenseTable:
 
     def normalize(self, expression: str) -> str:
         """The expression in canonical spelling; raises ValueError naming an unknown licence."""
+        known = self._normalized.get(expression)
+        if known is None:
+            known = self._normalized[expression] = self._normalize(expression)
+        return known
+
+    def _normalize(self, expression: str) -> str:
         try:
             parsed = self.licensing.parse(expression, validate=False, strict=True)
         except ExpressionError as e:

@@ -34,6 +34,14 @@ from qianmo.store._audit import (
     digest_ids,
     verify_chain,
 )
+from qianmo.store._backup import (
+    CopyReport,
+    backup_counts,
+    backup_database,
+    move_database,
+    restore_database,
+    table_counts,
+)
 from qianmo.store._db import Database
 from qianmo.store._evaluation import EvalResponseRow, EvalRunRow, LlmCacheRow
 from qianmo.store._filters import FILTER_KEYS, RecordFilter
@@ -119,6 +127,7 @@ __all__ = [
     "AuditRow",
     "Base",
     "CampaignRow",
+    "CopyReport",
     "Database",
     "EvalResponseRow",
     "EvalRunRow",
@@ -156,6 +165,8 @@ __all__ = [
     "audit",
     "audit_entries",
     "authenticate",
+    "backup_counts",
+    "backup_database",
     "can_see",
     "check_role",
     "children",
@@ -182,6 +193,7 @@ __all__ = [
     "list_tokens",
     "list_users",
     "load_viewer",
+    "move_database",
     "open_workspace",
     "parents",
     "permission_descriptions",
@@ -194,6 +206,7 @@ __all__ = [
     "remove_relations",
     "request_cancel",
     "require",
+    "restore_database",
     "restore_records",
     "revoke_token",
     "role_table",
@@ -206,6 +219,7 @@ __all__ = [
     "set_status",
     "set_vetted",
     "siblings",
+    "table_counts",
     "to_record",
     "upgrade",
     "user_for_token",
