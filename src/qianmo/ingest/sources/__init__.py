@@ -3,6 +3,8 @@ CAPEC, OSV/GHSA, CISA KEV and Sigma as `document` records with derived `qa`/`mcq
 hierarchies; CyberMetric, SecEval, CTIBench, CyberSecEval, garak, Tensor Trust and red-team CSV
 lists as eval-only records."""
 
+from qianmo.ingest.sources._attack import read_attack
+from qianmo.ingest.sources._capec import read_capec
 from qianmo.ingest.sources._catalog import Catalog
 from qianmo.ingest.sources._common import (
     Rejected,
@@ -12,10 +14,13 @@ from qianmo.ingest.sources._common import (
 )
 from qianmo.ingest.sources._ctibench import read_ctibench
 from qianmo.ingest.sources._cve import parse_cve, read_cve
+from qianmo.ingest.sources._cwe import read_cwe
 from qianmo.ingest.sources._derive import derive_items
 from qianmo.ingest.sources._formats import FORMATS, SourceFormat, detect
 from qianmo.ingest.sources._kev import read_kev
 from qianmo.ingest.sources._mcq_bench import read_cybermetric, read_seceval
+from qianmo.ingest.sources._nvd import read_nvd
+from qianmo.ingest.sources._osv import read_osv
 from qianmo.ingest.sources._redteam import (
     read_cyberseceval,
     read_garak,
@@ -23,6 +28,7 @@ from qianmo.ingest.sources._redteam import (
     read_tensortrust,
 )
 from qianmo.ingest.sources._run import SourceImport, import_source
+from qianmo.ingest.sources._sigma import read_sigma
 from qianmo.ingest.sources._write import WriteCounts
 
 __all__ = [
@@ -39,13 +45,19 @@ __all__ = [
     "detect",
     "import_source",
     "parse_cve",
+    "read_attack",
+    "read_capec",
     "read_ctibench",
     "read_cve",
+    "read_cwe",
     "read_cybermetric",
     "read_cyberseceval",
     "read_garak",
     "read_kev",
+    "read_nvd",
+    "read_osv",
     "read_redteam_csv",
     "read_seceval",
+    "read_sigma",
     "read_tensortrust",
 ]

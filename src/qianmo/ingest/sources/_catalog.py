@@ -40,6 +40,8 @@ class Catalog:
             title = (data.get("content") or {}).get("title")
             if original_id and title and "#" not in original_id:
                 cat.names[original_id] = _bare_name(original_id, title)
+                if original_id.startswith("CAPEC-"):
+                    cat.lists["capec"].add(original_id)
         return cat
 
     def add_edges(self, edges: Iterable[Relation]) -> None:

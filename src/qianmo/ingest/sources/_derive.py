@@ -40,6 +40,7 @@ def render(text: str, facts: dict[str, Any]) -> str:
 
 
 def _cwe_siblings(cat: Catalog, facts: dict[str, Any], answer: str) -> list[str]:
+    """CWEs with the same parent; too few of those (no catalogue yet): the CWE Top 25."""
     near = cat.siblings("cwe", answer, "ChildOf")
     return near if len(near) >= CHOICES - 1 else near + load_pools()["common_cwes"]
 
@@ -95,6 +96,7 @@ def _vector_variants(cat: Catalog, facts: dict[str, Any], answer: str) -> list[s
 POOLS: dict[str, Pool] = {
     "cwe_siblings": _cwe_siblings,
     "capec_siblings": _capec_for_cwe,
+    "capec_levels": _fixed("capec_levels"),
     "same_tactic": _same_tactic,
     "tactics": _listed("tactic"),
     "mitigations": _listed("mitigation"),

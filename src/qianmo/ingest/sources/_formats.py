@@ -9,17 +9,23 @@ from typing import Any
 
 import orjson
 
+from qianmo.ingest.sources._attack import read_attack
+from qianmo.ingest.sources._capec import read_capec
 from qianmo.ingest.sources._common import SourceObject
 from qianmo.ingest.sources._ctibench import read_ctibench
 from qianmo.ingest.sources._cve import read_cve
+from qianmo.ingest.sources._cwe import read_cwe
 from qianmo.ingest.sources._kev import read_kev
 from qianmo.ingest.sources._mcq_bench import read_cybermetric, read_seceval
+from qianmo.ingest.sources._nvd import read_nvd
+from qianmo.ingest.sources._osv import read_osv
 from qianmo.ingest.sources._redteam import (
     read_cyberseceval,
     read_garak,
     read_redteam_csv,
     read_tensortrust,
 )
+from qianmo.ingest.sources._sigma import read_sigma
 from qianmo.standard import Record
 
 Reader = Callable[..., Iterable[Record | SourceObject]]
@@ -37,7 +43,13 @@ FORMATS: dict[str, SourceFormat] = {
     f.name: f
     for f in [
         SourceFormat("cve", read_cve, "cve", "CVE JSON 5 records (a file or a cvelistV5 folder)"),
+        SourceFormat("nvd", read_nvd, "nvd", "NVD CVE API 2.0 responses"),
         SourceFormat("kev", read_kev, "kev", "CISA Known Exploited Vulnerabilities catalogue"),
+        SourceFormat("attack", read_attack, "attack", "MITRE ATT&CK STIX 2.0/2.1"),
+        SourceFormat("cwe", read_cwe, "cwe", "CWE XML catalogue"),
+        SourceFormat("capec", read_capec, "capec", "CAPEC XML catalogue or STIX bundle"),
+        SourceFormat("osv", read_osv, "osv", "OSV / GHSA advisories"),
+        SourceFormat("sigma", read_sigma, "sigma", "Sigma detection rules"),
         SourceFormat("cybermetric", read_cybermetric, "", "CyberMetric MCQ JSON"),
         SourceFormat("seceval", read_seceval, "", "SecEval MCQ JSON"),
         SourceFormat("ctibench", read_ctibench, "", "CTIBench MCQ/RCM/VSP/ATE TSV"),
@@ -49,10 +61,25 @@ FORMATS: dict[str, SourceFormat] = {
 }
 
 
+def _stix_kind(data: dict[str, Any]) -> str | None:
+    objects = data.get("objects") if data.get("type") == "bundle" else [data]
+    for obj in objects or []:
+        for ref in obj.get("external_references") or [] if isinstance(obj, dict) else []:
+            if ref.get("source_name") in {"mitre-attack", "capec"}:
+                return "attack" if ref["source_name"] == "mitre-attack" else "capec"
+    return None
+
+
 def _json_kind(data: Any) -> str | None:
     if isinstance(data, dict):
         if data.get("dataType") == "CVE_RECORD":
             return "cve"
+        if data.get("format") == "NVD_CVE":
+            return "nvd"
+        if "type" in data and str(data.get("id", "")).startswith(f"{data['type']}--"):
+            return _stix_kind(data)
+        if "modified" in data and "id" in data and ("affected" in data or "schema_version" in data):
+            return "osv"
         if "catalogVersion" in data and "vulnerabilities" in data:
             return "kev"
         if isinstance(data.get("questions"), list):
@@ -79,6 +106,14 @@ def detect(path: Path) -> str | None:
         return "ctibench"
     if suffix == ".jsonl" and b'"pre_prompt"' in head and b'"attack"' in head:
         return "tensortrust"
+    if suffix == ".xml":
+        if b"<Weakness_Catalog" in head:
+            return "cwe"
+        if b"<Attack_Pattern_Catalog" in head:
+            return "capec"
+        return None
+    if suffix in {".yml", ".yaml"} and b"logsource:" in head and b"detection:" in head:
+        return "sigma"
     if suffix == ".json":
         try:
             return _json_kind(orjson.loads(path.read_bytes()))

@@ -54,9 +54,14 @@ def _template(family: str, raw: dict[str, Any]) -> Template:
     )
 
 
+# Families that share another's templates: NVD records answer the same questions as CVE ones.
+SHARED = {"nvd": "cve"}
+
+
 @cache
 def load_templates(family: str) -> tuple[Template, ...]:
-    path = resources.files("qianmo.ingest.sources").joinpath(f"templates/{family}.yaml")
+    name = SHARED.get(family, family)
+    path = resources.files("qianmo.ingest.sources").joinpath(f"templates/{name}.yaml")
     raw = yaml.safe_load(path.read_text("utf-8"))
     return tuple(_template(family, t) for t in raw["templates"])
 
