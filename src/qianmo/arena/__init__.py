@@ -1,5 +1,24 @@
 """The attack-defense range: attacks, converters, targets and defenses, judges, campaigns."""
 
+from qianmo.arena._backend import BackendError, ChatBackend, OpenAIChat
+from qianmo.arena._campaign import (
+    CAMPAIGN_TYPE,
+    JUDGES,
+    CampaignConfig,
+    attempts,
+    canary_for,
+    get_campaign,
+    list_campaigns,
+    load_library,
+    run_campaign,
+    secret_for,
+)
+from qianmo.arena._classifier import (
+    InputClassifier,
+    default_classifier,
+    holdout_scores,
+    train_classifier,
+)
 from qianmo.arena._converters import (
     CONVERTERS,
     ENCODINGS,
@@ -9,6 +28,13 @@ from qianmo.arena._converters import (
     encode_text,
     parse_chain,
     split_text,
+)
+from qianmo.arena._defenses import (
+    DefenseStack,
+    FilterSpec,
+    builtin_defenses,
+    load_defenses,
+    resolve_defenses,
 )
 from qianmo.arena._judges import (
     Judge,
@@ -31,36 +57,68 @@ from qianmo.arena._library import (
     is_benign,
     library_attacks,
 )
+from qianmo.arena._planted import PlantedServer, naive_model
 from qianmo.arena._prompt import Prompt
 from qianmo.arena._refusal import RefusalVerdict, detect_refusal
+from qianmo.arena._stats import defense_score, summarise, wilson
+from qianmo.arena._target import Target, TargetReply
 
 __all__ = [
     "ATTACK_TAG",
     "BENIGN_CATEGORY",
     "BENIGN_TAG",
+    "CAMPAIGN_TYPE",
     "CONVERTERS",
     "ENCODINGS",
+    "JUDGES",
     "LIBRARY_SOURCE",
+    "BackendError",
+    "CampaignConfig",
+    "ChatBackend",
+    "DefenseStack",
     "Encoding",
+    "FilterSpec",
+    "InputClassifier",
     "Judge",
     "JudgeCase",
     "LeakJudge",
+    "OpenAIChat",
     "Outcome",
+    "PlantedServer",
     "Prompt",
     "QuestionJudge",
     "RefusalJudge",
     "RefusalVerdict",
     "RubricJudge",
+    "Target",
+    "TargetReply",
     "Verdict",
     "apply_chain",
+    "attempts",
     "benign_requests",
+    "builtin_defenses",
+    "canary_for",
     "categories",
     "converter",
+    "default_classifier",
+    "defense_score",
     "detect_refusal",
     "encode_text",
     "find_leak",
+    "get_campaign",
+    "holdout_scores",
     "is_benign",
     "library_attacks",
+    "list_campaigns",
+    "load_defenses",
+    "load_library",
+    "naive_model",
     "parse_chain",
+    "resolve_defenses",
+    "run_campaign",
+    "secret_for",
     "split_text",
+    "summarise",
+    "train_classifier",
+    "wilson",
 ]

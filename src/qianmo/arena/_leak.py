@@ -21,14 +21,15 @@ _HEX_RUN = re.compile(r"(?:[0-9a-fA-F]{2}[\s:]?){4,}")
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 
 
-def _fold(text: str) -> str:
+def fold_text(text: str) -> str:
+    """NFKC, zero-width characters removed, look-alike letters mapped back, case-folded."""
     text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
     return ENCODINGS["homoglyph"].decode(text).casefold()
 
 
 def _squash(text: str) -> str:
     """Only letters and digits: undoes spacing, dashes and other separators."""
-    return "".join(ch for ch in _fold(text) if ch.isalnum())
+    return "".join(ch for ch in fold_text(text) if ch.isalnum())
 
 
 def _decoded_runs(text: str) -> list[str]:
@@ -56,7 +57,7 @@ def find_leak(text: str, needle: str) -> str | None:
         return None
     if needle in text:
         return "exact"
-    folded, target = _fold(text), _fold(needle)
+    folded, target = fold_text(text), fold_text(needle)
     if target in folded:
         return "casefold"
     if target[::-1] in folded:
@@ -68,9 +69,9 @@ def find_leak(text: str, needle: str) -> str | None:
             return "spaced"
         if squashed[::-1] in hay:
             return "reversed"
-    if target in _fold(codecs.decode(text, "rot13")):
+    if target in fold_text(codecs.decode(text, "rot13")):
         return "rot13"
     for decoded in _decoded_runs(text):
-        if target in _fold(decoded) or (len(squashed) >= 4 and squashed in _squash(decoded)):
+        if target in fold_text(decoded) or (len(squashed) >= 4 and squashed in _squash(decoded)):
             return "base64/hex"
     return None

@@ -25,6 +25,7 @@ from qianmo.store._accounts import (
     set_vetted,
     user_for_token,
 )
+from qianmo.store._arena import ArenaAttemptRow
 from qianmo.store._artifacts import get_artifact, put_artifact
 from qianmo.store._audit import (
     AuditProblem,
@@ -121,6 +122,7 @@ __all__ = [
     "ROLES",
     "STAT_FIELDS",
     "AddResult",
+    "ArenaAttemptRow",
     "ArtifactRow",
     "AuditProblem",
     "AuditReport",
