@@ -1,7 +1,7 @@
 """arena attempts
 
 Revision ID: arena01
-Revises: 0001
+Revises: quality01
 Create Date: 2026-11-29 05:17:11.023579
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'arena01'
-down_revision: str | None = '0001'
+down_revision: str | None = "quality01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
