@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import select, tuple_
+from sqlalchemy import Text, select, type_coerce
 from sqlalchemy.orm import Session
 
 from qianmo.circulate._card import render_card, render_notice
@@ -102,33 +102,34 @@ def iter_split(
 ) -> Iterator[list[dict[str, Any]]]:
     """Pages of rows of one split, in record id order, at the versions the snapshot names."""
     rules, after = load_rules(), ""
+    member, version = ReleaseMemberRow, RecordVersionRow
     while True:
-        pairs = session.execute(
-            select(ReleaseMemberRow.record_id, ReleaseMemberRow.record_version)
-            .where(
-                ReleaseMemberRow.release_id == release_id,
-                ReleaseMemberRow.split == split,
-                ReleaseMemberRow.record_id > after,
+        # the JSON as text, parsed by orjson: several times faster than the JSON type
+        page = session.execute(
+            select(member.record_id, type_coerce(version.data, Text))
+            .join(
+                version,
+                (version.record_id == member.record_id)
+                & (version.version == member.record_version),
+                isouter=True,
             )
-            .order_by(ReleaseMemberRow.record_id)
+            .where(member.release_id == release_id, member.split == split, member.record_id > after)
+            .order_by(member.record_id)
             .limit(PAGE)
         ).all()
-        if not pairs:
+        if not page:
             return
-        found: dict[str, dict[str, Any]] = dict(
-            session.execute(
-                select(RecordVersionRow.record_id, RecordVersionRow.data).where(
-                    tuple_(RecordVersionRow.record_id, RecordVersionRow.version).in_(
-                        [tuple(p) for p in pairs]
-                    )
-                )
-            ).all()
-        )
-        missing = [rid for rid, _ in pairs if rid not in found]
+        missing = [rid for rid, data in page if data is None]
         if missing:
             raise QianmoError("record version missing from the store", object_id=missing[0])
-        yield [export_row(found[rid], secret, rules) for rid, _ in pairs]
-        after = pairs[-1][0]
+        yield [export_row(_json(data), secret, rules) for _, data in page]
+        after = page[-1][0]
+
+
+def _json(value: Any) -> dict[str, Any]:
+    # PostgreSQL's driver may already hand back a parsed document
+    data: dict[str, Any] = orjson.loads(value) if isinstance(value, str | bytes) else value
+    return data
 
 
 def _arrow_page(rows: list[dict[str, Any]]) -> pa.Table:
