@@ -178,3 +178,15 @@ def test_bad_mappings_name_the_file_and_field(tmp_path: Path) -> None:
     path.write_text("fields: [unclosed\n", encoding="utf-8")
     with pytest.raises(QianmoError, match="invalid YAML"):
         load_mapping(path)
+
+
+def test_benchmark_files_go_to_their_source_importer_unless_mapped(
+    db: Database, tmp_path: Path
+) -> None:
+    path = write_json(tmp_path / "CyberMetric-2.json", CYBERMETRIC)
+    by_content = ingest_file(db, path, IngestOptions(source="cm-auto"), actor="t")
+    assert by_content.format == "cybermetric" and by_content.added >= 1
+    mapped = ingest_file(
+        db, path, IngestOptions(mapping=str(MAPPINGS / "cybermetric.yaml")), actor="t"
+    )
+    assert mapped.format == "json" and (mapped.added, mapped.rejected) == (1, 1)

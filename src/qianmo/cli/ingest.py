@@ -46,6 +46,7 @@ def _report(summary: ImportSummary) -> None:
     resumed = " (resumed)" if s.resumed else ""
     console.print(
         f"{safe(s.file)} {safe(f'[{s.format}]')}{resumed}: {s.read:,} read, {s.added:,} added, "
+        f"{f'{s.updated:,} updated, ' if s.updated else ''}"
         f"{s.duplicates:,} already held, {s.rejected:,} rejected · import {s.import_id}"
     )
     for line in s.problems[:SHOWN_PROBLEMS]:

@@ -13,6 +13,7 @@ from qianmo.ingest._imports import (
     problem_line,
     rejected_rows,
 )
+from qianmo.ingest._ingest import ingest_file
 from qianmo.ingest._inputs import expand_inputs
 from qianmo.ingest._job import JOB_KIND, run_ingest
 from qianmo.ingest._mapping import TRANSFORMS, Mapping, load_mapping, mapping_from_dict
@@ -22,7 +23,6 @@ from qianmo.ingest._pipeline import (
     Progress,
     StrictAbort,
     content_sha256,
-    ingest_file,
 )
 from qianmo.ingest._registry import (
     ReaderSpec,

@@ -11,13 +11,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 from qianmo.errors import QianmoError
+from qianmo.ingest._ingest import ingest_file
 from qianmo.ingest._pipeline import (
     ImportSummary,
     IngestOptions,
     Progress,
     ProgressFn,
     StrictAbort,
-    ingest_file,
 )
 from qianmo.store import Database, JobContext, enqueue, job_handler, request_cancel, run_job_inline
 

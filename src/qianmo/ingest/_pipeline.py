@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from qianmo.errors import QianmoError
 from qianmo.ingest._convert import Defaults, build_record, raw_text
-from qianmo.ingest._mapping import Mapping, load_mapping
-from qianmo.ingest._registry import ReadOptions, Row, detect_format, get_reader, read_rows
+from qianmo.ingest._mapping import Mapping
+from qianmo.ingest._registry import ReadOptions, Row, read_rows
 from qianmo.standard import FieldProblem, Record, new_id, utcnow
 from qianmo.store import (
     Database,
@@ -70,6 +70,8 @@ class ImportSummary:
     read: int = 0
     added: int = 0
     duplicates: int = 0
+    # Records that got a new version (a source re-synced); generic files only add.
+    updated: int = 0
     rejected: int = 0
     resumed: bool = False
     problems: list[str] = field(default_factory=list)
@@ -123,7 +125,7 @@ def content_sha256(path: Path) -> str:
 
 
 @dataclass
-class _Run:
+class Run:
     """What one import needs while it streams."""
 
     db: Database
@@ -176,7 +178,7 @@ def _fresh_ids(session: Session, records: list[Record]) -> None:
 
 def _write_batch(
     s: Session,
-    run: _Run,
+    run: Run,
     summary: ImportSummary,
     records: list[Record],
     rejects: list[dict[str, Any]],
@@ -194,7 +196,7 @@ def _write_batch(
 
 
 def _consume(
-    run: _Run,
+    run: Run,
     rows: Iterator[Row],
     summary: ImportSummary,
     sink: Callable[[list[Record], list[dict[str, Any]]], None],
@@ -221,7 +223,7 @@ def _consume(
     return consumed
 
 
-def _import_row(run: _Run, summary: ImportSummary, sha: str, job_id: str | None) -> ImportRow:
+def _import_row(run: Run, summary: ImportSummary, sha: str, job_id: str | None) -> ImportRow:
     return ImportRow(
         id=summary.import_id,
         file_name=run.label[:1024],
@@ -235,7 +237,7 @@ def _import_row(run: _Run, summary: ImportSummary, sha: str, job_id: str | None)
     )
 
 
-def _resumable(s: Session, run: _Run, sha: str, job_id: str | None) -> ImportRow | None:
+def _resumable(s: Session, run: Run, sha: str, job_id: str | None) -> ImportRow | None:
     """An unfinished import of the same bytes with the same options whose job is not running."""
     candidates = s.execute(
         select(ImportRow)
@@ -253,7 +255,7 @@ def _resumable(s: Session, run: _Run, sha: str, job_id: str | None) -> ImportRow
     return None
 
 
-def _open_import(run: _Run, sha: str, job_id: str | None) -> tuple[ImportSummary, int]:
+def _open_import(run: Run, sha: str, job_id: str | None) -> tuple[ImportSummary, int]:
     """Resume the unfinished import of this input, or start a new one: (summary, position)."""
     with run.db.write() as s:
         imp = _resumable(s, run, sha, job_id)
@@ -264,10 +266,10 @@ def _open_import(run: _Run, sha: str, job_id: str | None) -> tuple[ImportSummary
                 imp.id,
                 run.label,
                 run.fmt,
-                c.get("read", 0),
-                c.get("added", 0),
-                c.get("duplicates", 0),
-                c.get("rejected", 0),
+                read=c.get("read", 0),
+                added=c.get("added", 0),
+                duplicates=c.get("duplicates", 0),
+                rejected=c.get("rejected", 0),
                 resumed=True,
             )
             return summary, int(c.get("position", 0))
@@ -301,7 +303,7 @@ def _mark(db: Database, import_id: str, status: str) -> None:
             imp.status = status
 
 
-def _incremental(run: _Run, sha: str, job_id: str | None) -> ImportSummary:
+def run_incremental(run: Run, sha: str, job_id: str | None) -> ImportSummary:
     summary, position = _open_import(run, sha, job_id)
     rows = run.rows()
     for _ in islice(rows, position):  # rows committed before a crash
@@ -327,7 +329,7 @@ def _incremental(run: _Run, sha: str, job_id: str | None) -> ImportSummary:
     return summary
 
 
-def _strict(run: _Run, sha: str, job_id: str | None) -> ImportSummary:
+def run_strict(run: Run, sha: str, job_id: str | None) -> ImportSummary:
     """Validate every row first; write all of them in one transaction, or nothing."""
     check = ImportSummary("", run.label, run.fmt)
     bad = 0
@@ -352,30 +354,3 @@ def _strict(run: _Run, sha: str, job_id: str | None) -> ImportSummary:
         position = _consume(run, run.rows(), summary, write)
         _finish(s, summary, position, run.actor)
     return summary
-
-
-def ingest_file(
-    db: Database,
-    path: Path,
-    options: IngestOptions,
-    *,
-    actor: str,
-    job_id: str | None = None,
-    label: str | None = None,
-    progress: ProgressFn | None = None,
-) -> ImportSummary:
-    """Import one input (a file, or a dataset folder) as one import; see the module docstring."""
-    if not path.exists():
-        raise QianmoError("no such file or folder", file=label or str(path))
-    fmt = detect_format(path) if options.format == "auto" else get_reader(options.format).name
-    mapping = load_mapping(Path(options.mapping)) if options.mapping else None
-    defaults = Defaults(
-        options.source or path.stem,
-        options.org,
-        options.license,
-        options.tlp,
-        options.classification,
-    )
-    run = _Run(db, path, label or str(path), fmt, options, mapping, defaults, actor, progress)
-    sha = content_sha256(path)
-    return _strict(run, sha, job_id) if options.strict else _incremental(run, sha, job_id)
