@@ -3,6 +3,7 @@ CAPEC, OSV/GHSA, CISA KEV and Sigma as `document` records with derived `qa`/`mcq
 hierarchies; CyberMetric, SecEval, CTIBench, CyberSecEval, garak, Tensor Trust and red-team CSV
 lists as eval-only records."""
 
+from qianmo.ingest.sources import _registered  # noqa: F401  (registers the formats)
 from qianmo.ingest.sources._attack import read_attack
 from qianmo.ingest.sources._capec import read_capec
 from qianmo.ingest.sources._catalog import Catalog
@@ -29,10 +30,12 @@ from qianmo.ingest.sources._redteam import (
 )
 from qianmo.ingest.sources._run import SourceImport, import_source
 from qianmo.ingest.sources._sigma import read_sigma
+from qianmo.ingest.sources._sync import SYNC_JOB, parse_interval, schedule_sync, sync_source
 from qianmo.ingest.sources._write import WriteCounts
 
 __all__ = [
     "FORMATS",
+    "SYNC_JOB",
     "Catalog",
     "Rejected",
     "Relation",
@@ -45,6 +48,7 @@ __all__ = [
     "detect",
     "import_source",
     "parse_cve",
+    "parse_interval",
     "read_attack",
     "read_capec",
     "read_ctibench",
@@ -60,4 +64,6 @@ __all__ = [
     "read_seceval",
     "read_sigma",
     "read_tensortrust",
+    "schedule_sync",
+    "sync_source",
 ]

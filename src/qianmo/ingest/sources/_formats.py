@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -96,12 +97,37 @@ def _json_kind(data: Any) -> str | None:
     return None
 
 
+# Content sniffing parses a whole .json file; beyond this size only the generic readers apply.
+SNIFF_JSON_MAX = 32 * 1024 * 1024
+
+
 def detect(path: Path) -> str | None:
     """The format a file's content says it is, or None (then the generic readers apply)."""
-    if path.is_dir():
+    try:
+        stat = path.stat()
+    except OSError:
         return None
+    return _detect(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=256)
+def _detect(name: str, mtime_ns: int, size: int) -> str | None:
+    """Cached by path, modification time and size: every format's sniffer asks once."""
+    path = Path(name)
+    if path.is_dir():
+        # a mirror folder is what its first file is (a cvelistV5 checkout, a rules folder…)
+        first = next(
+            (
+                p
+                for p in sorted(path.rglob("*"))
+                if p.is_file() and p.suffix.lower() in {".json", ".xml", ".yml", ".yaml"}
+            ),
+            None,
+        )
+        return detect(first) if first is not None else None
     suffix = path.suffix.lower()
-    head = path.read_bytes()[:4096]
+    with path.open("rb") as f:
+        head = f.read(4096)
     if suffix == ".tsv" and head.startswith(b"URL\t"):
         return "ctibench"
     if suffix == ".jsonl" and b'"pre_prompt"' in head and b'"attack"' in head:
@@ -114,7 +140,7 @@ def detect(path: Path) -> str | None:
         return None
     if suffix in {".yml", ".yaml"} and b"logsource:" in head and b"detection:" in head:
         return "sigma"
-    if suffix == ".json":
+    if suffix == ".json" and size <= SNIFF_JSON_MAX:
         try:
             return _json_kind(orjson.loads(path.read_bytes()))
         except orjson.JSONDecodeError:
