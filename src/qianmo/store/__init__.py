@@ -25,6 +25,14 @@ from qianmo.store._accounts import (
     set_vetted,
     user_for_token,
 )
+from qianmo.store._annotate import (
+    AnnotationAssignmentRow,
+    AnnotationItemRow,
+    AnnotationLabelRow,
+    AnnotationQuestionRow,
+    AnnotationSlotRow,
+    AnnotatorStatRow,
+)
 from qianmo.store._arena import ArenaAttemptRow
 from qianmo.store._artifacts import get_artifact, put_artifact
 from qianmo.store._audit import (
@@ -122,6 +130,12 @@ __all__ = [
     "ROLES",
     "STAT_FIELDS",
     "AddResult",
+    "AnnotationAssignmentRow",
+    "AnnotationItemRow",
+    "AnnotationLabelRow",
+    "AnnotationQuestionRow",
+    "AnnotationSlotRow",
+    "AnnotatorStatRow",
     "ArenaAttemptRow",
     "ArtifactRow",
     "AuditProblem",
