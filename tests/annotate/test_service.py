@@ -45,8 +45,11 @@ def test_each_item_gets_exactly_k_labels_from_distinct_people(db: Database) -> N
     _label_all(db, "c1", {"ann": "yes", "bob": "yes", "cat": "yes", "dan": "yes"})
     with db.read() as s:
         rows = s.execute(
-            select(AnnotationLabelRow.item_id, func.count(), func.count(AnnotationLabelRow.annotator_id.distinct()))
-            .group_by(AnnotationLabelRow.item_id)
+            select(
+                AnnotationLabelRow.item_id,
+                func.count(),
+                func.count(AnnotationLabelRow.annotator_id.distinct()),
+            ).group_by(AnnotationLabelRow.item_id)
         ).all()
     assert len(rows) == 4 and all(n == 3 and people == 3 for _, n, people in rows)
     p = progress(db, "c1")
@@ -137,9 +140,18 @@ def test_nobody_labels_an_item_twice_even_through_the_database(db: Database) -> 
     from sqlalchemy.exc import IntegrityError
 
     with pytest.raises(IntegrityError), db.write() as s:
-        s.add(AnnotationLabelRow(id="x" * 26, campaign_id=label.campaign_id, item_id=label.item_id,
-                                 question_id=label.question_id, slot=1,
-                                 annotator_id=label.annotator_id, assignment_id="a", answer="no"))
+        s.add(
+            AnnotationLabelRow(
+                id="x" * 26,
+                campaign_id=label.campaign_id,
+                item_id=label.item_id,
+                question_id=label.question_id,
+                slot=1,
+                annotator_id=label.annotator_id,
+                assignment_id="a",
+                answer="no",
+            )
+        )
 
 
 def _gold_campaign(db: Database, n_gold: int, **options: object) -> list[str]:
@@ -199,8 +211,9 @@ def test_review_settles_a_disagreement_by_someone_else(db: Database) -> None:
     assert {v.annotator for v in item.labels} == {"ann", "bob"}
     with pytest.raises(PolicyRefused, match="may not take part"):
         settle(db, "c1", item.item_id, "ann", "accept")  # an annotator, not a reviewer
-    settle(db, "c1", item.item_id, "rev", "correct",
-           {"correct": "yes", "fix": "A corrected answer."})
+    settle(
+        db, "c1", item.item_id, "rev", "correct", {"correct": "yes", "fix": "A corrected answer."}
+    )
     with db.read() as s:
         versions = get_versions(s, rid)
         rec = get_record(s, rid)
@@ -238,7 +251,10 @@ def test_a_new_question_version_needs_k_more_labels(db: Database) -> None:
     assert add_question(db, "c1", parse_spec("quality:rating[1-3]"), actor="m") == 1
     assert add_question(db, "c1", parse_spec("correct:choice[yes,no,unsure]"), actor="m") == 2
     p = progress(db, "c1")
-    assert not p.done and {q["name"]: q["needed"] for q in p.questions} == {"correct": 4, "quality": 4}
+    assert not p.done and {q["name"]: q["needed"] for q in p.questions} == {
+        "correct": 4,
+        "quality": 4,
+    }
     both = {"correct": "yes", "quality": "2"}
     _label_all(db, "c1", {"ann": both, "bob": both})
     assert progress(db, "c1").done

@@ -35,6 +35,9 @@ def make_campaign(
     db: Database, name: str = "c1", *specs: str, overlap: int = 3, **options: Any
 ) -> Campaign:
     questions = [parse_spec(s) for s in (specs or ("correct:choice[yes,no,unsure]",))]
-    config = parse_config(overlap=overlap, filters=options.pop("filters", ["source=test"]),
-                          **{"gold_rate": 0.0, **options})
+    config = parse_config(
+        overlap=overlap,
+        filters=options.pop("filters", ["source=test"]),
+        **{"gold_rate": 0.0, **options},
+    )
     return create_campaign(db, name, questions, config, actor="maintainer")

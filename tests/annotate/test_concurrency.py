@@ -1,0 +1,70 @@
+"""Many annotators at once: every item ends with exactly k labels from k distinct people.
+
+On PostgreSQL (the `db` fixture under QIANMO_TEST_DATABASE_URL) 50 threads claim with
+`FOR UPDATE SKIP LOCKED`; on SQLite 8 threads go through the single-writer path.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from qianmo.annotate import claim, progress, submit
+from qianmo.store import AnnotationLabelRow, AnnotationSlotRow, Database
+from tests.helpers.annotate import add_corpus, add_people, make_campaign
+
+K = 3
+
+
+def _annotate_until_done(
+    db: Database, who: str, errors: list[BaseException], barrier: threading.Barrier
+) -> None:
+    try:
+        barrier.wait()
+        while (task := claim(db, "race", who)) is not None:
+            submit(db, task.assignment_id, who, {"correct": "yes"})
+    except BaseException as e:  # hand any failure to the main thread
+        errors.append(e)
+
+
+def test_exactly_k_labels_under_concurrency(db: Database) -> None:
+    threads_n = 8 if db.is_sqlite else 50
+    items_n = 12 if db.is_sqlite else 40
+    people = [f"p{n:02d}" for n in range(threads_n)]
+    add_people(db, "annotator", *people)
+    add_corpus(db, items_n)
+    make_campaign(db, "race", overlap=K)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(threads_n)
+    threads = [
+        threading.Thread(target=_annotate_until_done, args=(db, who, errors, barrier))
+        for who in people
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors[0]
+    with db.read() as s:
+        per_item = s.execute(
+            select(
+                AnnotationLabelRow.item_id,
+                func.count(),
+                func.count(AnnotationLabelRow.annotator_id.distinct()),
+            ).group_by(AnnotationLabelRow.item_id)
+        ).all()
+        slots = Counter(s.execute(select(AnnotationSlotRow.state)).scalars())
+        twice = s.execute(
+            select(AnnotationLabelRow.item_id, AnnotationLabelRow.annotator_id)
+            .group_by(AnnotationLabelRow.item_id, AnnotationLabelRow.annotator_id)
+            .having(func.count() > 1)
+        ).all()
+    assert len(per_item) == items_n
+    assert all(n == K and distinct == K for _, n, distinct in per_item)
+    assert twice == []
+    assert slots == {"done": items_n * K}
+    p = progress(db, "race")
+    assert p.done and p.labels == items_n * K
+    assert sum(a["labelled"] for a in p.annotators) == items_n * K
