@@ -1,7 +1,7 @@
 """annotate
 
 Revision ID: annotate01
-Revises: 0001
+Revises: arena01
 Create Date: 2026-11-29 05:15:13.246325
 
 Annotation campaigns' items, question versions, slots, leases, labels and annotator stats.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'annotate01'
-down_revision: str | None = '0001'
+down_revision: str | None = 'arena01'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
