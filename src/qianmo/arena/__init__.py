@@ -60,6 +60,7 @@ from qianmo.arena._library import (
 from qianmo.arena._planted import PlantedServer, naive_model
 from qianmo.arena._prompt import Prompt
 from qianmo.arena._refusal import RefusalVerdict, detect_refusal
+from qianmo.arena._report import heatmap_svg, render_html
 from qianmo.arena._stats import defense_score, summarise, wilson
 from qianmo.arena._target import Target, TargetReply
 
@@ -106,6 +107,7 @@ __all__ = [
     "encode_text",
     "find_leak",
     "get_campaign",
+    "heatmap_svg",
     "holdout_scores",
     "is_benign",
     "library_attacks",
@@ -114,6 +116,7 @@ __all__ = [
     "load_library",
     "naive_model",
     "parse_chain",
+    "render_html",
     "resolve_defenses",
     "run_campaign",
     "secret_for",

@@ -92,11 +92,11 @@ def canary_for(seed: str) -> str:
 def _select(session: Session, terms: list[str], limit: int | None) -> list[Record]:
     if not terms:
         return []
-    out: list[Record] = []
-    for rec in iter_records(session, RecordFilter.parse([*terms, "kind=redteam"])):
-        out.append(rec)
-        if limit is not None and len(out) >= limit:
-            break
+    out = list(iter_records(session, RecordFilter.parse([*terms, "kind=redteam"])))
+    if limit is not None and len(out) > limit:
+        # An even stride, so a small campaign still covers every category of the library.
+        step = len(out) / limit
+        out = [out[int(i * step)] for i in range(limit)]
     return out
 
 
