@@ -273,7 +273,7 @@ def report(
 def demo_step(ctx: DemoContext) -> None:
     """A small campaign against the planted target on 127.0.0.1: four defenses, two converters."""
     load_library(ctx.db, library_attacks() + benign_requests(), actor=actor())
-    config = CampaignConfig(name="demo", converters=["none", "base64", "roleplay"], limit=40)
+    config = CampaignConfig(name="demo", converters=["none", "roleplay"], limit=24)
     with PlantedServer() as server:
         backend = OpenAIChat(server.base_url, "planted")
         stacks = resolve_defenses(["none", "baseline", "filtered", "refuse_all"])
