@@ -51,7 +51,7 @@ def free_port() -> int:
 
 
 def wait_for(port: int) -> None:
-    for _ in range(200):
+    for _ in range(1200):  # up to a minute: importing uvicorn is slow on a loaded machine
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
             return
