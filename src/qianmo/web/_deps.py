@@ -52,24 +52,25 @@ def _active(session: Session, name: str) -> bool:
     return bool(row and row[0])
 
 
-def _authenticate(request: Request, db: Database) -> Principal | None:
+def _authenticate(request: Request, s: Session) -> Principal | None:
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
-    with db.read() as s:
-        if scheme.lower() == "bearer" and secret:
-            found = user_for_token(s, secret.strip())
-            if found is None:
-                return None
-            return Principal(load_viewer(s, found.user), "token", found.read_only)
-        name = request.session.get("user") if "session" in request.scope else None
-        if not name or not _active(s, str(name)):
+    if scheme.lower() == "bearer" and secret:
+        found = user_for_token(s, secret.strip())
+        if found is None:
             return None
-        return Principal(load_viewer(s, str(name)), "session")
+        return Principal(load_viewer(s, found.user), "token", found.read_only)
+    name = request.session.get("user") if "session" in request.scope else None
+    if not name or not _active(s, str(name)):
+        return None
+    return Principal(load_viewer(s, str(name)), "session")
 
 
-def current_user(request: Request, db: DbDep) -> Principal:
+def current_user(request: Request, session: SessionDep) -> Principal:
     """Who is asking; state-changing requests also need CSRF (cookies) or a writable token."""
-    principal = _authenticate(request, db)
+    # One read session per request (FastAPI caches it): nested pool checkouts under load
+    # would let threads each hold one connection while waiting for a second.
+    principal = _authenticate(request, session)
     if principal is None:
         raise LoginRequired()
     request.state.principal = principal
@@ -81,8 +82,8 @@ def current_user(request: Request, db: DbDep) -> Principal:
     return principal
 
 
-def optional_user(request: Request, db: DbDep) -> Principal | None:
-    principal = _authenticate(request, db)
+def optional_user(request: Request, session: SessionDep) -> Principal | None:
+    principal = _authenticate(request, session)
     request.state.principal = principal
     return principal
 

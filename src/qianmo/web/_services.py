@@ -44,13 +44,12 @@ def audit_denied(db: Database, principal: Principal, object_type: str, object_id
         )
 
 
-def fetch_record(db: Database, principal: Principal, record_id: str) -> Record:
+def fetch_record(db: Database, s: Session, principal: Principal, record_id: str) -> Record:
     """The record if the viewer may see it; NotFound (and an audit entry) otherwise."""
-    with db.read() as s:
-        try:
-            return get_record(s, record_id, viewer=principal.viewer)
-        except NotFound:
-            exists = s.get(RecordRow, record_id) is not None
+    try:
+        return get_record(s, record_id, viewer=principal.viewer)
+    except NotFound:
+        exists = s.get(RecordRow, record_id) is not None
     if exists:
         audit_denied(db, principal, "record", record_id)
     raise NotFound(f"no record {record_id}", object_id=record_id)
@@ -125,9 +124,8 @@ def visible_jobs(session: Session, principal: Principal, *, limit: int = 50) -> 
     return list(session.execute(query).scalars())
 
 
-def fetch_job(db: Database, principal: Principal, job_id: str) -> JobRow:
-    with db.read() as s:
-        row = s.get(JobRow, job_id)
+def fetch_job(db: Database, s: Session, principal: Principal, job_id: str) -> JobRow:
+    row = s.get(JobRow, job_id)
     if row is None:
         raise NotFound(f"no job {job_id}", object_id=job_id)
     if row.actor != principal.name and not sees_all_jobs(principal):

@@ -41,14 +41,14 @@ def list_(
 
 
 @router.get("/jobs/{job_id}", response_model=JobPublic)
-def get(job_id: str, user: CurrentUser, db: DbDep) -> JobPublic:
-    return _public(fetch_job(db, user, job_id))
+def get(job_id: str, user: CurrentUser, db: DbDep, session: SessionDep) -> JobPublic:
+    return _public(fetch_job(db, session, user, job_id))
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobPublic)
-def cancel(job_id: str, user: CurrentUser, db: DbDep) -> JobPublic:
+def cancel(job_id: str, user: CurrentUser, db: DbDep, session: SessionDep) -> JobPublic:
     """Cancel a queued job, or ask a running one to stop at its next progress report."""
-    fetch_job(db, user, job_id)
+    fetch_job(db, session, user, job_id)
     with db.write() as s:
         row = request_cancel(s, job_id, actor=user.name)
         return _public(row)

@@ -14,6 +14,7 @@ from qianmo.store import (
     RecordFilter,
     add_records,
     count_records,
+    get_record,
     permits,
     record_stats,
     save_version,
@@ -113,8 +114,8 @@ def search(
 
 
 @router.get("/records/{record_id}", response_model=RecordPublic)
-def get(record_id: str, user: CurrentUser, db: DbDep) -> RecordPublic:
-    return RecordPublic.of(fetch_record(db, user, record_id))
+def get(record_id: str, user: CurrentUser, db: DbDep, session: SessionDep) -> RecordPublic:
+    return RecordPublic.of(fetch_record(db, session, user, record_id))
 
 
 @router.get("/records/{record_id}/versions", response_model=list[VersionPublic])
@@ -122,7 +123,7 @@ def versions(
     record_id: str, user: CurrentUser, db: DbDep, session: SessionDep
 ) -> list[VersionPublic]:
     """Every version of the record, oldest first; earlier ones stay readable."""
-    fetch_record(db, user, record_id)
+    fetch_record(db, session, user, record_id)
     return [
         VersionPublic(
             version=v.version,
@@ -169,9 +170,11 @@ def create(body: RecordCreate, user: CurrentUser, db: DbDep) -> RecordPublic | J
 
 
 @router.patch("/records/{record_id}", response_model=RecordPublic)
-def edit(record_id: str, body: RecordUpdate, user: CurrentUser, db: DbDep) -> RecordPublic:
+def edit(
+    record_id: str, body: RecordUpdate, user: CurrentUser, db: DbDep, session: SessionDep
+) -> RecordPublic:
     """Edit a record: a new version, with a lineage step naming who changed it and why."""
-    current = fetch_record(db, user, record_id)
+    current = fetch_record(db, session, user, record_id)
     require_on_record(db, user, current, "records.edit")
     data = current.model_dump(mode="json")
     changes = body.model_dump(exclude_unset=True, exclude={"note"})
@@ -185,11 +188,13 @@ def edit(record_id: str, body: RecordUpdate, user: CurrentUser, db: DbDep) -> Re
 
 
 @router.post("/records/{record_id}/status", response_model=RecordPublic)
-def change_status(record_id: str, body: StatusChange, user: CurrentUser, db: DbDep) -> RecordPublic:
+def change_status(
+    record_id: str, body: StatusChange, user: CurrentUser, db: DbDep, session: SessionDep
+) -> RecordPublic:
     """Accept, reject, send to review (reviewers, maintainers) or withdraw (contributors)."""
-    current = fetch_record(db, user, record_id)
+    current = fetch_record(db, session, user, record_id)
     permission = "records.withdraw" if body.status == "withdrawn" else "records.review"
     require_on_record(db, user, current, permission)
     with db.write() as s:
         set_status(s, [record_id], Status(body.status), reason=body.reason, actor=user.name)
-    return RecordPublic.of(fetch_record(db, user, record_id))
+        return RecordPublic.of(get_record(s, record_id))

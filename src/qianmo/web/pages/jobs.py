@@ -63,10 +63,11 @@ def cancel(
     job_id: str,
     user: CurrentUser,
     db: DbDep,
+    session: SessionDep,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    fetch_job(db, user, job_id)
+    fetch_job(db, session, user, job_id)
     with db.write() as s:
         request_cancel(s, job_id, actor=user.name)
     return RedirectResponse("/jobs", status_code=303)

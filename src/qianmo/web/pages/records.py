@@ -77,7 +77,7 @@ def records_page(
 def record_page(
     request: Request, record_id: str, user: CurrentUser, db: DbDep, session: SessionDep
 ) -> Response:
-    record = fetch_record(db, user, record_id)
+    record = fetch_record(db, session, user, record_id)
     fields = [(k, _field_text(v)) for k, v in record.content.items()]
     return render(
         request,
@@ -87,9 +87,9 @@ def record_page(
 
 
 @router.get("/records/{record_id}/download")
-def record_download(record_id: str, user: CurrentUser, db: DbDep) -> Response:
+def record_download(record_id: str, user: CurrentUser, db: DbDep, session: SessionDep) -> Response:
     """The record as JSON, always as an attachment: a browser never renders it."""
-    record = fetch_record(db, user, record_id)
+    record = fetch_record(db, session, user, record_id)
     body = orjson.dumps(record.to_json(), option=orjson.OPT_INDENT_2)
     headers = {"Content-Disposition": f'attachment; filename="{record.id}.json"'}
     return Response(body, media_type="application/json", headers=headers)
