@@ -51,7 +51,7 @@ WORDS_EN = [
 ]
 WORDS_ZH = ["跨站脚本", "注入攻击", "缓冲区溢出", "钓鱼邮件", "勒索软件", "横向移动", "漏洞利用"]
 PASSWORD = "bench-password-123"
-MAX_IN_FLIGHT = 400
+MAX_IN_FLIGHT = 100  # open loop, but bounded: beyond this a request counts as an error
 
 
 def _record(i: int, rng: random.Random) -> dict[str, object]:
@@ -246,7 +246,7 @@ def main() -> None:
                 f"vs Label Studio's 341 ms: {pct(lat, 95) / 341:.2f}x"
             )
             best = 0.0
-            for rate in (100, 150, 200, 300, 400, 600):
+            for rate in (25, 50, 75, 100, 150, 200, 300):
                 lat, errors, _ = asyncio.run(run_load(url, token, ids, rate, args.step_seconds))
                 p95 = pct(lat, 95)
                 print(f"  {rate:4d} req/s: p95 {p95:7.1f} ms, errors {errors}")

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+from rich.console import Console
+
+from qianmo.cli._demo_context import DemoContext
+from qianmo.settings import Settings
+from qianmo.store import Database, authenticate, list_orgs, load_viewer
 from tests.conftest import CliResult
+from tests.helpers import accounts as _cheap_hashing  # noqa: F401 — argon2 at test cost
 
 
 def test_orgs_users_and_tokens_from_the_command_line(cli) -> None:  # type: ignore[no-untyped-def]
@@ -47,3 +54,24 @@ def test_account_errors_are_one_line(cli) -> None:  # type: ignore[no-untyped-de
     short = cli("users", "add", "bo", "--org", "lab", "--role", "viewer", "--password", "x")
     assert short.code == 1 and "at least 8" in short.err
     assert "Traceback" not in bad_role.err + no_org.err + short.err
+
+
+def test_demo_accounts_step_is_repeatable_and_hands_over_the_password(
+    db: Database, tmp_path: Path
+) -> None:
+    from qianmo.cli import accounts, serve
+
+    ctx = DemoContext(db=db, settings=Settings(home=tmp_path), console=Console(), serve=False)
+    accounts.demo_step(ctx)
+    first = ctx.state["admin_password"]
+    accounts.demo_step(ctx)  # a second demo run: nothing duplicated, a fresh password
+    second = ctx.state["admin_password"]
+    with db.write() as s:
+        orgs = {o.name: o for o in list_orgs(s)}
+        assert set(orgs) == {name for name, _, _ in accounts.DEMO_ORGS}
+        assert [o for o in orgs.values() if o.vetted] == [orgs["qianmo-lab"]]
+        assert orgs["red-sec"].partners == ["qianmo-lab"]
+        assert authenticate(s, "admin", second) is not None
+        assert authenticate(s, "admin", first) is None
+        assert load_viewer(s, "admin").roles == {"qianmo-lab": "admin"}
+    serve.demo_step(ctx)  # ctx.serve is False (`--no-serve`): returns at once

@@ -141,3 +141,15 @@ def test_jobs_are_visible_to_their_owner_and_cancellable(db: Database, client: T
     )
     cancelled = client.post(f"/api/v1/jobs/{theirs}/cancel", headers=_bearer(db, "a-maintainer"))
     assert cancelled.json()["status"] == "cancelled"
+
+
+def test_a_server_bug_answers_in_the_error_shape(app, db: Database) -> None:  # type: ignore[no-untyped-def]
+    @app.get("/api/v1/_test/boom", include_in_schema=False)
+    def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        response = c.get("/api/v1/_test/boom")
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal"
+    assert "secret internals" not in response.text
