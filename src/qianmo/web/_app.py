@@ -17,12 +17,15 @@ from qianmo.settings import Settings
 from qianmo.store import Database, Worker, open_workspace
 from qianmo.web import api, pages
 from qianmo.web._errors import install_error_handlers
-from qianmo.web._security import LoginLimiter, SecurityHeaders
+from qianmo.web._security import ConcurrencyLimit, LoginLimiter, SecurityHeaders
 from qianmo.web._templates import NavItem, make_environment
 
 API_PREFIX = "/api/v1"
 SESSION_COOKIE = "qianmo_session"
 SESSION_MAX_AGE_S = 12 * 3600
+# Requests inside the app at once: each may hold two connections (its read session and a
+# write), so twice this stays within the pool (SQLite 5+10, PostgreSQL 10+40).
+IN_FLIGHT = {"sqlite": 7, "postgresql": 24}
 
 
 def _routers(package: object) -> list[tuple[APIRouter, list[NavItem]]]:
@@ -104,5 +107,6 @@ def create_app(
         same_site="lax",
         https_only=settings.environment == "production",
     )
+    app.add_middleware(ConcurrencyLimit, limit=IN_FLIGHT.get(db.dialect, 7))
     app.add_middleware(SecurityHeaders)
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -31,7 +31,9 @@ class Principal:
         return self.viewer.name
 
 
-def get_db(request: Request) -> Database:
+# Dependencies without I/O are `async def`: FastAPI runs plain `def` ones in its thread pool,
+# and each hop there cost more than the work itself (profiled: ~26 hops per request).
+async def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
@@ -39,7 +41,9 @@ def get_db(request: Request) -> Database:
 DbDep = Annotated[Database, Depends(get_db)]
 
 
-def get_session(db: DbDep) -> Iterator[Session]:
+async def get_session(db: DbDep) -> AsyncIterator[Session]:
+    # Opening is lazy (no I/O until the first query, which runs in a route's thread); closing
+    # returns the connection to the pool.
     with db.read() as session:
         yield session
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 import threading
@@ -102,3 +103,28 @@ class LoginLimiter:
     def succeeded(self, user: str) -> None:
         with self._lock:
             self._failures.pop(f"user:{user}", None)
+
+
+class ConcurrencyLimit:
+    """At most `limit` requests inside the app at once; the rest wait in the event loop.
+
+    Why: routes and dependencies run in a pool of 40 threads and each request holds a
+    database connection from its first query to its end. With more requests in flight than
+    connections, waiting threads fill the thread pool while the requests that hold the
+    connections need a thread to finish: every request stalls until the pool timeout
+    (measured by bench/web_load.py: 13 answers in 30 s at 100 requests/s before this limit).
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self._semaphore: asyncio.Semaphore | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self._semaphore is None:  # created inside the running loop
+            self._semaphore = asyncio.Semaphore(self.limit)
+        async with self._semaphore:
+            await self.app(scope, receive, send)

@@ -50,7 +50,7 @@ Filters = Annotated[
 ]
 
 
-def _filter(
+async def _filter(
     kind: Text = None,
     lang: Text = None,
     domain: Text = None,
