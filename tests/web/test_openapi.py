@@ -24,7 +24,7 @@ CHECKS = [
 ]
 
 
-MAX_EXAMPLES = 5
+MAX_EXAMPLES = 3
 
 
 def test_api_conforms_to_its_schema(app: FastAPI, db: Database) -> None:
