@@ -12,6 +12,8 @@ from qianmo.ingest import (
     Defaults,
     IngestOptions,
     build_record,
+    content_sha256,
+    get_import,
     ingest_file,
     load_mapping,
     mapping_from_dict,
@@ -186,6 +188,8 @@ def test_benchmark_files_go_to_their_source_importer_unless_mapped(
     path = write_json(tmp_path / "CyberMetric-2.json", CYBERMETRIC)
     by_content = ingest_file(db, path, IngestOptions(source="cm-auto"), actor="t")
     assert by_content.format == "cybermetric" and by_content.added >= 1
+    with db.read() as s:
+        assert get_import(s, by_content.import_id)["sha256"] == content_sha256(path)
     mapped = ingest_file(
         db, path, IngestOptions(mapping=str(MAPPINGS / "cybermetric.yaml")), actor="t"
     )

@@ -37,7 +37,9 @@ def ingest_file(
         raise QianmoError("no such file or folder", file=label or str(path))
     known_source = source_format(path, options)
     if known_source is not None:
-        return ingest_source(db, path, known_source, options, actor=actor, label=label or str(path))
+        return ingest_source(
+            db, path, known_source, options, actor=actor, label=label or str(path), job_id=job_id
+        )
     fmt = detect_format(path) if options.format == "auto" else get_reader(options.format).name
     mapping = load_mapping(Path(options.mapping)) if options.mapping else None
     defaults = Defaults(

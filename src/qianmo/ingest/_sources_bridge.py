@@ -7,9 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from qianmo.ingest._pipeline import LISTED_PROBLEMS, ImportSummary, IngestOptions, StrictAbort
+from qianmo.ingest._pipeline import (
+    LISTED_PROBLEMS,
+    ImportSummary,
+    IngestOptions,
+    StrictAbort,
+    content_sha256,
+)
 from qianmo.ingest.sources import FORMATS, Rejected, SourceError, detect, import_source
-from qianmo.store import Database
+from qianmo.store import Database, ImportRow
 
 
 def source_format(path: Path, options: IngestOptions) -> str | None:
@@ -38,13 +44,29 @@ def _check_strict(fmt: str, path: Path, label: str, opts: dict[str, Any]) -> Non
         raise StrictAbort(label, len(rejects), [f"{r.location}: {r.reason}" for r in rejects])
 
 
+def _describe(db: Database, import_id: str, sha: str, job_id: str | None) -> None:
+    """The import row names the file's hash and its job, like every other import."""
+    with db.write() as s:
+        row = s.get(ImportRow, import_id)
+        if row is not None:
+            row.sha256, row.job_id = sha, job_id
+
+
 def ingest_source(
-    db: Database, path: Path, fmt: str, options: IngestOptions, *, actor: str, label: str
+    db: Database,
+    path: Path,
+    fmt: str,
+    options: IngestOptions,
+    *,
+    actor: str,
+    label: str,
+    job_id: str | None = None,
 ) -> ImportSummary:
     opts = _source_options(options)
     if options.strict:
         _check_strict(fmt, path, label, opts)
     result = import_source(db, fmt, [path], actor=actor, options=opts)
+    _describe(db, result.import_id, content_sha256(path), job_id)
     c = result.counts
     problems = [f"{r.location}: {r.reason}" for r in c.rejected[:LISTED_PROBLEMS]]
     return ImportSummary(

