@@ -311,7 +311,7 @@ def claim(db: Database, campaign: str, user: str, *, now: datetime | None = None
 
 
 def own_lease(session: Session, assignment_id: str, user: str) -> AnnotationAssignmentRow:
-    a = session.get(AnnotationAssignmentRow, assignment_id, with_for_update=True)
+    a = session.get(AnnotationAssignmentRow, assignment_id, with_for_update={"key_share": True})
 
     uid = session.execute(select(UserRow.id).where(UserRow.name == user)).scalar_one_or_none()
     if a is None or a.annotator_id != uid:

@@ -100,7 +100,7 @@ def settle(
     with db.write() as s:
         campaign = Campaign.of(campaign_row(s, name))
         participant(s, campaign, reviewer, REVIEW_ROLES)
-        item = s.get(AnnotationItemRow, item_id, with_for_update=True)
+        item = s.get(AnnotationItemRow, item_id, with_for_update={"key_share": True})
         if item is None or item.campaign_id != campaign.id:
             raise NotFound(f"no item {item_id} in {name}", object_id=item_id)
         if reviewer in annotators_of(s, item.id):

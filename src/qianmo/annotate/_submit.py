@@ -195,7 +195,8 @@ def submit(
     with db.write() as s:
         a = own_lease(s, assignment_id, user)
         # Lock the item so that of two people submitting its last slots, one sees the other's.
-        item = s.get(AnnotationItemRow, a.item_id, with_for_update=True)
+        # FOR NO KEY UPDATE: claims inserting a lease (a foreign key to the item) must not wait.
+        item = s.get(AnnotationItemRow, a.item_id, with_for_update={"key_share": True})
         row = s.get(CampaignRow, a.campaign_id)
         assert item is not None and row is not None
         campaign = Campaign.of(row)

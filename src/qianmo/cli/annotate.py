@@ -9,11 +9,13 @@ from typing import Any
 import orjson
 import typer
 from rich.table import Table
+from sqlalchemy import select
 
 from qianmo.annotate import (
     Question,
     add_question,
     agreement,
+    claim,
     create_campaign,
     export_rows,
     list_campaigns,
@@ -22,9 +24,12 @@ from qianmo.annotate import (
     parse_config,
     parse_spec,
     progress,
+    submit,
 )
 from qianmo.cli._common import actor, console, print_json, safe, workspace
+from qianmo.cli._demo_context import DemoContext
 from qianmo.errors import QianmoError
+from qianmo.store import UserRow
 
 annotate_app = typer.Typer(
     help="Annotation campaigns: exact overlap, gold items, review and write-back.",
@@ -232,6 +237,56 @@ def export_cmd(
             f.write(line)
             count += 1
     console.print(f"{count} items → {safe(out)}")
+
+
+DEMO_CAMPAIGN = "demo-mcq-check"
+# Demo annotators (made by the accounts step) and the answers they give, so the demo leaves
+# settled items, one disagreement in the review queue for carol, and items still open.
+DEMO_LABELS = {"dave": ["yes", "yes", "no", "yes"], "erin": ["yes", "yes", "yes", "yes"]}
+
+
+def demo_step(ctx: DemoContext) -> None:
+    """A small campaign on the demo corpus's MCQs; two demo annotators label a few items."""
+    db = ctx.db
+    with db.read() as s:
+        if any(c.name == DEMO_CAMPAIGN for c in list_campaigns(s)):
+            ctx.console.print(f"annotate: campaign {DEMO_CAMPAIGN} exists")
+            return
+        have = {
+            u for u in DEMO_LABELS if s.execute(select(UserRow.id).where(UserRow.name == u)).first()
+        }
+    if have != set(DEMO_LABELS):
+        ctx.console.print("annotate: no demo annotators (accounts not installed); skipped")
+        return
+    config = parse_config(
+        filters=["kind=mcq", "tlp=CLEAR,GREEN"],
+        overlap=2,
+        gold_rate=0.0,
+        guidelines=DEMO_GUIDELINES,
+    )
+    questions = [parse_spec("correct:choice[yes,no,unsure]"), parse_spec("quality:rating[1-5]")]
+    create_campaign(db, DEMO_CAMPAIGN, questions, config, actor="demo")
+    for who, answers in DEMO_LABELS.items():
+        for answer in answers:
+            task = claim(db, DEMO_CAMPAIGN, who)
+            if task is None:
+                break
+            submit(db, task.assignment_id, who, {"correct": answer, "quality": "4"})
+    p = progress(db, DEMO_CAMPAIGN)
+    items = ", ".join(f"{n} {state}" for state, n in sorted(p.items.items()))
+    ctx.console.print(
+        f"annotate: campaign {DEMO_CAMPAIGN} (k=2) · {items} · dave and erin labelled, "
+        "carol reviews (`qianmo annotate status demo-mcq-check`)"
+    )
+
+
+DEMO_GUIDELINES = """\
+# Check multiple-choice items
+
+For each item, answer **correct** — is the marked answer right? — and rate its **quality**
+(1 = unusable, 5 = ready for a benchmark). Use *unsure* rather than guessing.
+Keys: `1`–`3` answer the first question, `Enter` submits, `s` skips, `d` discards.
+"""
 
 
 def register(app: typer.Typer) -> None:
