@@ -74,7 +74,8 @@ def _existing_keys(session: Session, records: Sequence[Record]) -> tuple[set[Any
     by_original: set[Any] = set()
     if originals:
         # Naming the sources lets the (source_name, original_id) index answer; by original id
-        # alone SQLite scans the whole table for every batch (200k-row import: 4x slower).
+        # alone SQLite scans the whole table for every batch (bench/ingest_bench.py at 200k rows:
+        # 0.26 of the floor's speed before, 0.48 after).
         by_original = set(
             session.execute(
                 select(RecordRow.source_name, RecordRow.original_id).where(
