@@ -119,3 +119,8 @@ def section(title: str, lines: list[str]) -> str:
 
 def join_text(*parts: str) -> str:
     return "\n\n".join(p.strip() for p in parts if p and p.strip())
+
+
+def skip_rejected(rejected: Rejected) -> None:
+    """The benchmark adapters' default: callers that want the bad items pass `on_reject`
+    (`qianmo ingest` does, and lists them); the others get the valid items."""

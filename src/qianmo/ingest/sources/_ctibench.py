@@ -20,6 +20,7 @@ from qianmo.ingest.sources._common import (
     SourceError,
     build_record,
     reject_or_raise,
+    skip_rejected,
 )
 from qianmo.standard import Record
 
@@ -85,7 +86,9 @@ def read_ctibench(
         for row in reader:
             where = f"{path}:{reader.line_num}"
             if not (row.get("GT") or "").strip():
-                reject_or_raise(on_reject, Rejected(where, "GT: is empty", str(row)[:2000]))
+                reject_or_raise(
+                    on_reject or skip_rejected, Rejected(where, "GT: is empty", str(row)[:2000])
+                )
                 continue
             kind, content, extra = _content(task, row)
             refs = _refs(row)
@@ -108,4 +111,6 @@ def read_ctibench(
             try:
                 yield build_record(data, where)
             except SourceError as e:
-                reject_or_raise(on_reject, Rejected(where, e.message, str(row)[:2000]))
+                reject_or_raise(
+                    on_reject or skip_rejected, Rejected(where, e.message, str(row)[:2000])
+                )

@@ -15,6 +15,7 @@ from qianmo.ingest.sources._common import (
     build_record,
     load_json,
     reject_or_raise,
+    skip_rejected,
 )
 from qianmo.standard import Record
 
@@ -54,12 +55,14 @@ def _emit(
     data: dict[str, Any], location: str, raw: Any, on_reject: OnReject | None
 ) -> Iterator[Record]:
     if not data["content"]["answer"]:
-        reject_or_raise(on_reject, Rejected(location, "answer: is empty", str(raw)[:2000]))
+        reject_or_raise(
+            on_reject or skip_rejected, Rejected(location, "answer: is empty", str(raw)[:2000])
+        )
         return
     try:
         yield build_record(data, location)
     except SourceError as e:
-        reject_or_raise(on_reject, Rejected(location, e.message, str(raw)[:2000]))
+        reject_or_raise(on_reject or skip_rejected, Rejected(location, e.message, str(raw)[:2000]))
 
 
 def read_cybermetric(
@@ -70,7 +73,9 @@ def read_cybermetric(
     for n, q in enumerate(_items(load_json(path), path, "questions"), start=1):
         where = f"{path}: question {n}"
         if not isinstance(q, dict):
-            reject_or_raise(on_reject, Rejected(where, "not an object", str(q)[:2000]))
+            reject_or_raise(
+                on_reject or skip_rejected, Rejected(where, "not an object", str(q)[:2000])
+            )
             continue
         source = bench_source("cybermetric", "cybermetric", options, original_id=str(n))
         choices = {str(k): str(v) for k, v in (q.get("answers") or {}).items()}
@@ -95,7 +100,9 @@ def read_seceval(
     path = Path(path)
     for n, q in enumerate(_items(load_json(path), path, None), start=1):
         if not isinstance(q, dict):
-            reject_or_raise(on_reject, Rejected(f"{path}: item {n}", "not an object", str(q)))
+            reject_or_raise(
+                on_reject or skip_rejected, Rejected(f"{path}: item {n}", "not an object", str(q))
+            )
             continue
         where = f"{path}: item {n} ({q.get('id')})"
         source = bench_source("seceval", "seceval", options, original_id=q.get("id"))

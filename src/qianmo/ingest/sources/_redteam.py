@@ -18,6 +18,7 @@ from qianmo.ingest.sources._common import (
     build_record,
     load_json,
     reject_or_raise,
+    skip_rejected,
 )
 from qianmo.standard import Record
 
@@ -41,7 +42,7 @@ def _emit(
     try:
         yield build_record(data, where)
     except SourceError as e:
-        reject_or_raise(on_reject, Rejected(where, e.message, str(raw)[:2000]))
+        reject_or_raise(on_reject or skip_rejected, Rejected(where, e.message, str(raw)[:2000]))
 
 
 def _cyberseceval_item(item: dict[str, Any], options: dict[str, Any] | None) -> dict[str, Any]:
@@ -83,7 +84,9 @@ def read_cyberseceval(
     for n, item in enumerate(data):
         where = f"{path}: item {n}"
         if not isinstance(item, dict) or "user_input" not in item:
-            reject_or_raise(on_reject, Rejected(where, "user_input: is required", str(item)))
+            reject_or_raise(
+                on_reject or skip_rejected, Rejected(where, "user_input: is required", str(item))
+            )
             continue
         yield from _emit(_cyberseceval_item(item, options), where, item, on_reject)
 
@@ -101,7 +104,10 @@ def read_garak(
     for n, payload in enumerate(data["payloads"]):
         where = f"{path}: payloads[{n}]"
         if not isinstance(payload, str):
-            reject_or_raise(on_reject, Rejected(where, "payload: is not a string", str(payload)))
+            reject_or_raise(
+                on_reject or skip_rejected,
+                Rejected(where, "payload: is not a string", str(payload)),
+            )
             continue
         content = {
             "turns": [payload],
@@ -168,7 +174,9 @@ def read_tensortrust(
             )
             continue
         if not isinstance(row, dict) or not row.get("attack"):
-            reject_or_raise(on_reject, Rejected(where, "attack: is required", str(row)[:2000]))
+            reject_or_raise(
+                on_reject or skip_rejected, Rejected(where, "attack: is required", str(row)[:2000])
+            )
             continue
         yield from _emit(_tensortrust_item(row, variant, n, options), where, row, on_reject)
 
