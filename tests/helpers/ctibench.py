@@ -20,7 +20,7 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
-def _own_reader(path: Path) -> Iterator[Record]:
+def _own_reader(path: Path, on_reject: object = None) -> Iterator[Record]:
     for i, row in enumerate(read_rows(path), start=1):
         choices = {o: row[f"Option {o}"] for o in OPTIONS if row[f"Option {o}"].strip()}
         content = {"question": row["Question"], "choices": choices, "answer": row["GT"].strip()}
@@ -66,7 +66,8 @@ def load_ctibench_mcq(db: Database, path: Path) -> tuple[str, dict[str, str]]:
     """Import, accept the valid items and reject the others; returns the reader used and a
     map from question text to row number (`mcq:N`) for replaying published answers."""
     used, reader = _reader()
-    records = list(reader(path))  # type: ignore[operator]
+    skipped: list[object] = []  # rows the importer rejects (the answer is not an option)
+    records = list(reader(path, on_reject=skipped.append))  # type: ignore[operator]
     rejected = {r.id: why for r in records if (why := invalid_options(r))}
     with db.write() as s:
         add_records(s, records, actor="test")
