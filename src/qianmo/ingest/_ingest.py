@@ -40,7 +40,10 @@ def ingest_file(
         return ingest_source(
             db, path, known_source, options, actor=actor, label=label or str(path), job_id=job_id
         )
-    fmt = detect_format(path) if options.format == "auto" else get_reader(options.format).name
+    if options.format == "auto":
+        fmt = detect_format(path, generic_only=options.mapping is not None)
+    else:
+        fmt = get_reader(options.format).name
     mapping = load_mapping(Path(options.mapping)) if options.mapping else None
     defaults = Defaults(
         options.source or path.stem,

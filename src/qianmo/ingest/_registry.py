@@ -103,11 +103,17 @@ def _head(path: Path) -> bytes:
         return f.read(SNIFF_BYTES)
 
 
-def detect_format(path: Path) -> str:
-    """The format of an input: a source's own sniffer first, then the extension, then content."""
+def detect_format(path: Path, *, generic_only: bool = False) -> str:
+    """The format of an input: a source's own sniffer first, then the extension, then content.
+
+    `generic_only` skips the security-source sniffers: a file given with a mapping is read as
+    plain rows for the mapping to shape, whatever source it looks like.
+    """
     head = _head(path)
     by_priority = sorted(_READERS.values(), key=lambda s: (-s.priority, s.name))
     for spec in by_priority:
+        if generic_only:
+            break
         if spec.priority > 0 and spec.sniff is not None and spec.sniff(path, head):
             return spec.name
     ext = "".join(path.suffixes[-1:]).lower().lstrip(".")
