@@ -8,6 +8,7 @@ the executors cannot disagree on what is kept or how records cluster.
 from __future__ import annotations
 
 import itertools
+import logging
 import multiprocessing
 import os
 import pickle
@@ -84,6 +85,8 @@ class RayExecutor:
                 "the ray executor needs Ray: pip install 'qianmo[ray]'", field="--executor"
             ) from e
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        # Ray Data logs every dataset's plan at INFO; the run has its own progress bar
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
         self._ray = ray
         self._started = False
         if not ray.is_initialized():
