@@ -54,6 +54,7 @@ def test_gate_flags_for_restricted_circulation_without_dropping() -> None:
 )
 def test_language_fills_and_corrects(text: str, lang: str) -> None:
     rec = make_record(content={"text": text}, lang="und" if lang != "zh" else "en")
+    assert rec.lang != lang
     Language().run(rec, StepStats("language"), "r")
     assert rec.lang == lang
     assert rec.quality.flags["language"]["confidence"] > 0.5
