@@ -6,12 +6,13 @@ from pathlib import Path
 
 import orjson
 
+from qianmo.circulate import get_release
 from qianmo.cli._common import console
 from qianmo.cli._demo_context import DemoContext
 from qianmo.cli.release import demo_step
 from qianmo.settings import get_settings
 from qianmo.standard import Status
-from qianmo.store import open_workspace, set_status
+from qianmo.store import Worker, list_jobs, open_workspace, set_status
 from tests.circulate.test_check import _workspace_with_records
 from tests.circulate.test_release import corpus
 
@@ -77,3 +78,14 @@ def test_demo_step(cli, workspace_home: Path) -> None:  # type: ignore[no-untype
     out = workspace_home / "exports" / "qianmo-demo-1.0.0"
     assert (out / "manifest.json").exists()
     assert cli("release", "verify", str(out)).code == 0
+
+
+def test_queued_release_is_built_by_a_worker(cli, workspace_home: Path) -> None:  # type: ignore[no-untyped-def]
+    db = _workspace_with_records(cli, corpus(12))
+    res = cli("release", "create", "q", "--version", "0.1.0", *RELEASE, "--queue")
+    assert res.code == 0 and "queued release job" in res.out
+    assert Worker(db).run_one()
+    with db.read() as s:
+        (job,) = list_jobs(s, status="done")
+        assert job.kind == "release" and job.result is not None
+        assert job.result["records"] == 12 and get_release(s, "q").version == "0.1.0"
