@@ -29,20 +29,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 csv.field_size_limit(sys.maxsize)
-SHAPES = [
-    "ANSWER: {X}",
-    "{X}",
-    "**{X}**",
-    "({X})",
-    "{X}) {T}",
-    "{X}. {T}",
-    "The correct answer is **{X}. {T}**.",
-    "答案：{X}",
-    "正确答案是{X}。",
-    "{x}",
-    "{T}",
-    "Let me think about each option in turn; only one fits the description.\n\nFinal answer: {X}",
-]
+# The reply shapes are the reproduction test's, so bench and test replay the same answers.
+sys.path.insert(0, str(ROOT))
+from tests.helpers.ctibench import SHAPES  # noqa: E402
 
 
 def rows(path: Path) -> list[dict[str, str]]:

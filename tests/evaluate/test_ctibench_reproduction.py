@@ -10,27 +10,11 @@ import pytest
 
 from qianmo.evaluate import RunConfig, run_suite
 from qianmo.store import Database
-from tests.helpers.ctibench import load_ctibench_mcq, read_rows
+from tests.helpers.ctibench import SHAPES, load_ctibench_mcq, read_rows
 from tests.helpers.evaluate import backend, suite
 from tests.helpers.openai_server import OpenAIServer, last_user_text
 
 PUBLISHED_GPT4_VALID = 0.711
-
-# Ways chat models wrap a letter X whose option text is T (English and Chinese).
-SHAPES = [
-    "ANSWER: {X}",
-    "{X}",
-    "**{X}**",
-    "({X})",
-    "{X}) {T}",
-    "{X}. {T}",
-    "The correct answer is **{X}. {T}**.",
-    "答案：{X}",
-    "正确答案是{X}。",
-    "{x}",
-    "{T}",
-    "Let me think about each option in turn; only one fits the description.\n\nFinal answer: {X}",
-]
 
 
 def replay(shared: Path, questions: dict[str, str]) -> Any:

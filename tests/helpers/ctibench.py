@@ -82,3 +82,20 @@ def load_ctibench_mcq(db: Database, path: Path) -> tuple[str, dict[str, str]]:
             set_status(s, [rid], Status.REJECTED, reason=why, actor="test")
     rows = {r.content["question"]: r.source.original_id or "" for r in records}
     return used, rows
+
+
+# Ways chat models wrap a letter X whose option text is T (English and Chinese).
+SHAPES = [
+    "ANSWER: {X}",
+    "{X}",
+    "**{X}**",
+    "({X})",
+    "{X}) {T}",
+    "{X}. {T}",
+    "The correct answer is **{X}. {T}**.",
+    "答案：{X}",
+    "正确答案是{X}。",
+    "{x}",
+    "{T}",
+    "Let me think about each option in turn; only one fits the description.\n\nFinal answer: {X}",
+]
