@@ -60,10 +60,12 @@ def validate_record(data: dict[str, Any]) -> Record:
     if not isinstance(content, dict):
         raise RecordInvalid([FieldProblem("content", "must be an object")])
     try:
-        CONTENT_MODELS[Kind(kind)].model_validate(content)
-    except ValidationError as e:
-        raise RecordInvalid(_problems(e, "content")) from e
-    try:
         return Record.model_validate(data)
-    except ValidationError as e:
-        raise RecordInvalid(_problems(e)) from e
+    except ValidationError as record_error:
+        # Only a failing row pays for a second look: the content model alone names the
+        # `content.*` field, where the record's own check can only say that content is bad.
+        try:
+            CONTENT_MODELS[Kind(kind)].model_validate(content)
+        except ValidationError as e:
+            raise RecordInvalid(_problems(e, "content")) from e
+        raise RecordInvalid(_problems(record_error)) from record_error
