@@ -129,8 +129,9 @@ def add_records(
         result.added.append(rec.id)
     if rows:
         # Core inserts of the tables: the ORM's bulk path costs more than the rows themselves.
-        session.execute(insert(RecordRow.__table__), rows)
-        session.execute(insert(RecordVersionRow.__table__), versions)
+        tables = RecordRow.metadata.tables
+        session.execute(insert(tables["records"]), rows)
+        session.execute(insert(tables["record_versions"]), versions)
         audit(session, actor=actor, action=action, object_type="record", object_ids=result.added)
     return result
 
