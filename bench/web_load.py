@@ -3,6 +3,7 @@ of 100,000 records; an open-loop load at a fixed rate over the records list, sea
 pages and the API; p50/p95/p99 and errors; then the highest rate held with p95 <= 100 ms.
 
     PYTHONPATH=src python bench/web_load.py [--records 100000] [--rate 100] [--seconds 30]
+                                            [--workspace DIR]   # build once, reuse after
 
 The peer (issue #6): Label Studio 1.23 answered its task list at 100,000 tasks in p50 98 ms /
 p95 341 ms on this kind of machine. Target: p95 <= 50 ms at 100 requests/s.
@@ -73,8 +74,15 @@ def _record(i: int, rng: random.Random) -> dict[str, object]:
 
 
 def build_workspace(home: Path, n: int) -> str:
-    """A workspace with `n` records, the demo's organisations and a bench user; its token."""
+    """A workspace with `n` records, the demo's organisations and a bench user; its token.
+
+    A workspace already built there (with its token file) is reused and upgraded.
+    """
     configure_password_hashing(time_cost=1, memory_cost_kib=1024)
+    token_file = home / "bench-token"
+    if token_file.exists():
+        init_workspace(Settings(home=home)).dispose()  # applies new migrations
+        return token_file.read_text().strip()
     db = init_workspace(Settings(home=home))
     rng = random.Random(7)
     with db.write() as s:
@@ -89,6 +97,7 @@ def build_workspace(home: Path, n: int) -> str:
             add_records(s, recs, actor="bench", action="ingest")
     print(f"workspace: {n} records in {time.perf_counter() - start:.0f} s")
     db.dispose()
+    token_file.write_text(token)
     return token
 
 
@@ -223,9 +232,10 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=100)
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--step-seconds", type=float, default=10)
+    ap.add_argument("--workspace", type=Path, help="Keep (and reuse) the workspace here.")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp) / "ws"
+        home = args.workspace or Path(tmp) / "ws"
         token = build_workspace(home, args.records)
         proc, url = start_server(home)
         try:

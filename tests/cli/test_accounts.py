@@ -9,7 +9,7 @@ from rich.console import Console
 
 from qianmo.cli._demo_context import DemoContext
 from qianmo.settings import Settings
-from qianmo.store import Database, authenticate, list_orgs, load_viewer
+from qianmo.store import Database, authenticate, list_orgs, load_viewer, start_session
 from tests.conftest import CliResult
 from tests.helpers import accounts as _cheap_hashing  # noqa: F401 — argon2 at test cost
 
@@ -38,6 +38,8 @@ def test_orgs_users_and_tokens_from_the_command_line(cli) -> None:  # type: igno
     assert secret.startswith("qm_") and len(secret) > 40
     listed = json.loads(cli("tokens", "list", "--json").out)
     assert len(listed) == 1 and listed[0]["read_only"] and secret not in json.dumps(listed)
+    assert listed[0]["last_used_at"] is None  # never used yet
+    assert "never" in cli("tokens", "list").out
     assert cli("tokens", "revoke", listed[0]["id"]).code == 0
     assert json.loads(cli("tokens", "list", "--json").out)[0]["revoked"] is True
 
@@ -75,3 +77,22 @@ def test_demo_accounts_step_is_repeatable_and_hands_over_the_password(
         assert authenticate(s, "admin", first) is None
         assert load_viewer(s, "admin").roles == {"qianmo-lab": "admin"}
     serve.demo_step(ctx)  # ctx.serve is False (`--no-serve`): returns at once
+
+
+def test_sessions_from_the_command_line(cli, workspace_home: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("init").code == 0
+    assert cli("orgs", "add", "lab").code == 0
+    assert cli("users", "add", "al", "--org", "lab", "--role", "viewer", "--password", "pw-123456")
+    db = Database(f"sqlite:///{workspace_home / 'qianmo.db'}")
+    with db.write() as s:
+        start_session(s, "al", ttl_s=3600)
+        start_session(s, "al", ttl_s=3600)
+    assert len(json.loads(cli("users", "sessions", "al", "--json").out)) == 2
+    revoked = cli("users", "sessions", "al", "--revoke")
+    assert revoked.code == 0 and "2 browser session(s) ended" in revoked.out
+    assert json.loads(cli("users", "sessions", "al", "--json").out) == []
+    with db.write() as s:
+        start_session(s, "al", ttl_s=3600)
+    passwd = cli("users", "passwd", "al", "--password", "another-pw")
+    assert passwd.code == 0 and "1 browser session(s) ended" in passwd.out
+    db.dispose()

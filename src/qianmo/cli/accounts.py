@@ -18,8 +18,10 @@ from qianmo.store import (
     get_org,
     get_user,
     list_orgs,
+    list_sessions,
     list_tokens,
     list_users,
+    revoke_sessions,
     revoke_token,
     set_membership,
     set_password,
@@ -80,10 +82,43 @@ def users_passwd(
     name: str,
     password: str | None = typer.Option(None, "--password", help="Prompted for when absent."),
 ) -> None:
-    """Set a user's password."""
+    """Set a user's password; their signed-in browser sessions end."""
     with workspace().write() as s:
-        set_password(s, name, password or _ask_password(), actor=actor())
-    console.print(f"{safe(name)}: password changed")
+        ended = set_password(s, name, password or _ask_password(), actor=actor())
+    console.print(f"{safe(name)}: password changed, {ended} browser session(s) ended")
+
+
+@users_app.command("sessions")
+def users_sessions(
+    name: str,
+    revoke: bool = typer.Option(False, "--revoke", help="End all of them."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """A user's signed-in browser sessions; `--revoke` ends them all."""
+    if revoke:
+        with workspace().write() as s:
+            ended = revoke_sessions(s, name, actor=actor())
+        console.print(f"{safe(name)}: {ended} browser session(s) ended")
+        return
+    with workspace().read() as s:
+        rows = [
+            {
+                "id": i.session_id[:16],
+                "created_at": str(i.created_at),
+                "expires_at": str(i.expires_at),
+                "last_seen_at": str(i.last_seen_at or ""),
+            }
+            for i in list_sessions(s, name)
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table()
+    for col in rows[0] if rows else ("id", "created_at", "expires_at", "last_seen_at"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(*(safe(v) for v in r.values()))
+    console.print(table)
 
 
 @orgs_app.command("add")
@@ -165,6 +200,8 @@ def tokens_list(
             "read_only": t.read_only,
             "revoked": t.revoked,
             "created_at": str(t.created_at),
+            # written at most once a minute per token, so good to the minute
+            "last_used_at": str(t.last_used_at) if t.last_used_at else None,
         }
         for t in tokens
     ]
@@ -172,10 +209,14 @@ def tokens_list(
         print_json(rows)
         return
     table = Table()
-    for col in ("id", "user", "name", "read_only", "revoked", "created_at"):
+    for col in ("id", "user", "name", "read-only", "revoked", "created", "last used"):
         table.add_column(col)
-    for r in rows:
-        table.add_row(*(safe(v) for v in r.values()))
+    for t in tokens:
+        last = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never"
+        flags = ("yes" if t.read_only else "no", "yes" if t.revoked else "no")
+        table.add_row(
+            safe(t.id), safe(t.user), safe(t.name), *flags, f"{t.created_at:%Y-%m-%d %H:%M}", last
+        )
     console.print(table)
 
 

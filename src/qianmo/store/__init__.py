@@ -97,6 +97,7 @@ from qianmo.store._models import (
     SuiteRow,
     TokenRow,
     UserRow,
+    WebSessionRow,
 )
 from qianmo.store._quality import QualityRunRow
 from qianmo.store._records import (
@@ -122,12 +123,26 @@ from qianmo.store._roles import (
     role_table,
 )
 from qianmo.store._search import search_records
+from qianmo.store._sessions import (
+    SEEN_EVERY_S,
+    SessionInfo,
+    SessionUser,
+    end_session,
+    list_sessions,
+    revoke_sessions,
+    seen_due,
+    session_user,
+    start_session,
+    touch_session,
+    touch_token,
+)
 from qianmo.store._stats import STAT_FIELDS, record_stats
 from qianmo.store._workspace import init_workspace, open_workspace
 
 __all__ = [
     "FILTER_KEYS",
     "ROLES",
+    "SEEN_EVERY_S",
     "STAT_FIELDS",
     "AddResult",
     "AnnotationAssignmentRow",
@@ -164,6 +179,8 @@ __all__ = [
     "RejectedRowRow",
     "ReleaseMemberRow",
     "ReleaseRow",
+    "SessionInfo",
+    "SessionUser",
     "SuiteItemRow",
     "SuiteRow",
     "TokenInfo",
@@ -172,6 +189,7 @@ __all__ = [
     "UserInfo",
     "UserRow",
     "Viewer",
+    "WebSessionRow",
     "Worker",
     "add_partner",
     "add_records",
@@ -192,6 +210,7 @@ __all__ = [
     "create_token",
     "create_user",
     "digest_ids",
+    "end_session",
     "enqueue",
     "get_artifact",
     "get_job",
@@ -206,6 +225,7 @@ __all__ = [
     "list_jobs",
     "list_orgs",
     "list_records",
+    "list_sessions",
     "list_tokens",
     "list_users",
     "load_viewer",
@@ -224,19 +244,25 @@ __all__ = [
     "require",
     "restore_database",
     "restore_records",
+    "revoke_sessions",
     "revoke_token",
     "role_table",
     "row_values",
     "run_job_inline",
     "save_version",
     "search_records",
+    "seen_due",
+    "session_user",
     "set_membership",
     "set_password",
     "set_status",
     "set_vetted",
     "siblings",
+    "start_session",
     "table_counts",
     "to_record",
+    "touch_session",
+    "touch_token",
     "upgrade",
     "user_for_token",
     "verify_chain",

@@ -22,6 +22,7 @@ from qianmo.standard import new_id, utcnow
 from qianmo.store._audit import audit
 from qianmo.store._models import MembershipRow, OrgPartnerRow, OrgRow, TokenRow, UserRow
 from qianmo.store._roles import check_role
+from qianmo.store._sessions import end_user_sessions
 
 # ASCII names only: RED restrictions name users as `user:NAME` inside JSON, and the query form
 # of the access rule matches that text, so a name must survive JSON encoding unchanged.
@@ -151,9 +152,14 @@ def create_user(
     return row
 
 
-def set_password(session: Session, name: str, password: str, *, actor: str) -> None:
+def set_password(
+    session: Session, name: str, password: str, *, actor: str, keep_session_id: str | None = None
+) -> int:
+    """Set a new password and end the user's sessions (but the one that made the change);
+    returns how many sessions ended."""
     get_user(session, name).password_hash = hash_password(password)
     audit(session, actor=actor, action="user.passwd", object_type="user", object_ids=[name])
+    return end_user_sessions(session, name, keep_session_id=keep_session_id)
 
 
 def authenticate(session: Session, name: str, password: str) -> UserRow | None:
@@ -274,6 +280,7 @@ class TokenUser:
     user: str
     read_only: bool
     token_id: str
+    last_used_at: datetime | None = None
 
 
 def user_for_token(session: Session, secret: str) -> TokenUser | None:
@@ -288,4 +295,4 @@ def user_for_token(session: Session, secret: str) -> TokenUser | None:
     token, user = row
     if token.revoked_at is not None or not user.is_active:
         return None
-    return TokenUser(user.name, token.read_only, token.id)
+    return TokenUser(user.name, token.read_only, token.id, token.last_used_at)

@@ -32,6 +32,8 @@ class Base(DeclarativeBase):
 
 
 ID = String(32)
+# Record columns that lists filter on by equality, each indexed together with the id.
+PAGED_FILTER_COLUMNS = ("status", "kind", "lang", "domain", "org", "tlp")
 
 
 class RecordRow(Base):
@@ -39,15 +41,15 @@ class RecordRow(Base):
 
     __tablename__ = "records"
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), index=True)
-    lang: Mapped[str] = mapped_column(String(8), index=True)
-    domain: Mapped[str | None] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)
-    org: Mapped[str | None] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    lang: Mapped[str] = mapped_column(String(8))
+    domain: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    org: Mapped[str | None] = mapped_column(String(128))
     source_name: Mapped[str] = mapped_column(String(128), index=True)
     original_id: Mapped[str | None] = mapped_column(String(256))
     license: Mapped[str] = mapped_column(String(256))
-    tlp: Mapped[str] = mapped_column(String(16), index=True)
+    tlp: Mapped[str] = mapped_column(String(16))
     classification: Mapped[str] = mapped_column(String(16))
     personal_info: Mapped[str] = mapped_column(String(16))
     eval_only: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -62,7 +64,12 @@ class RecordRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    __table_args__ = (Index("ix_records_source_original", "source_name", "original_id"),)
+    # (column, id): a filtered page walks one of these in id order and stops after a page,
+    # instead of reading every matching row and sorting (bench/web_load.py, docs/web.md).
+    __table_args__ = (
+        Index("ix_records_source_original", "source_name", "original_id"),
+        *(Index(f"ix_records_{c}_id", c, "id") for c in PAGED_FILTER_COLUMNS),
+    )
 
 
 class RecordVersionRow(Base):
@@ -146,6 +153,18 @@ class TokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class WebSessionRow(Base):
+    """A signed-in browser session. The cookie holds a random secret; only its SHA-256 is
+    stored, so a copy of this table cannot be replayed. Deleting the row ends the session."""
+
+    __tablename__ = "web_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    last_seen_at: Mapped[datetime | None] = mapped_column()
 
 
 class JobRow(Base):

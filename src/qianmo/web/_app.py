@@ -88,6 +88,7 @@ def create_app(
     app.state.settings = settings
     app.state.templates = make_environment()
     app.state.login_limiter = LoginLimiter()
+    app.state.session_max_age_s = SESSION_MAX_AGE_S
     app.state.nav = []
     app.state.uploads_dir = Path(settings.home) / "uploads"
     install_error_handlers(app)

@@ -7,11 +7,20 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qianmo.errors import PolicyRefused
-from qianmo.store import Database, UserRow, Viewer, load_viewer, user_for_token
+from qianmo.standard import utcnow
+from qianmo.store import (
+    Database,
+    Viewer,
+    load_viewer,
+    seen_due,
+    session_user,
+    touch_session,
+    touch_token,
+    user_for_token,
+)
 from qianmo.web._errors import LoginRequired
 from qianmo.web._security import CSRF_HEADER, check_csrf
 
@@ -25,6 +34,7 @@ class Principal:
     viewer: Viewer
     via: Literal["session", "token"]
     read_only: bool = False
+    session_id: str | None = None  # the stored hash of the browser session, when via it
 
     @property
     def name(self) -> str:
@@ -51,23 +61,30 @@ async def get_session(db: DbDep) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def _active(session: Session, name: str) -> bool:
-    row = session.execute(select(UserRow.is_active).where(UserRow.name == name)).first()
-    return bool(row and row[0])
+SESSION_KEY = "sid"  # the cookie's field holding the session secret
 
 
 def _authenticate(request: Request, s: Session) -> Principal | None:
+    db: Database = request.app.state.db
+    now = utcnow()
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() == "bearer" and secret:
         found = user_for_token(s, secret.strip())
         if found is None:
             return None
+        if seen_due(found.last_used_at, now):  # at most one write a minute per token
+            with db.write() as w:
+                touch_token(w, found.token_id, now)
         return Principal(load_viewer(s, found.user), "token", found.read_only)
-    name = request.session.get("user") if "session" in request.scope else None
-    if not name or not _active(s, str(name)):
+    sid = request.session.get(SESSION_KEY) if "session" in request.scope else None
+    live = session_user(s, str(sid)) if sid else None
+    if live is None:
         return None
-    return Principal(load_viewer(s, str(name)), "session")
+    if seen_due(live.last_seen_at, now):
+        with db.write() as w:
+            touch_session(w, live.session_id, now)
+    return Principal(load_viewer(s, live.user), "session", session_id=live.session_id)
 
 
 def current_user(request: Request, session: SessionDep) -> Principal:

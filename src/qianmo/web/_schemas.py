@@ -168,6 +168,9 @@ class TokenPublic(BaseModel):
     name: str
     read_only: bool
     created_at: Utc
+    last_used_at: Utc | None = Field(
+        default=None, description="Last use, to the minute (written at most once a minute)."
+    )
     revoked: bool
 
 
@@ -191,3 +194,20 @@ class AuditPublic(BaseModel):
     count: int
     digest: str | None
     hash: str
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(min_length=8, max_length=1024)
+
+
+class SessionPublic(BaseModel):
+    id: str = Field(description="The stored hash of the session (never the cookie's secret).")
+    created_at: Utc
+    expires_at: Utc
+    last_seen_at: Utc | None
+
+
+class SessionsEnded(BaseModel):
+    ended: int = Field(description="How many browser sessions were ended.")

@@ -131,7 +131,12 @@ def tokens(user: CurrentUser, session: SessionDep) -> list[TokenPublic]:
     """Your API tokens (never their secrets)."""
     return [
         TokenPublic(
-            id=t.id, name=t.name, read_only=t.read_only, created_at=t.created_at, revoked=t.revoked
+            id=t.id,
+            name=t.name,
+            read_only=t.read_only,
+            created_at=t.created_at,
+            last_used_at=t.last_used_at,
+            revoked=t.revoked,
         )
         for t in list_tokens(session, user=user.name)
     ]

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from qianmo.store import audit, authenticate
-from qianmo.web._deps import DbDep, OptionalUser
+from qianmo.store import audit, authenticate, end_session, start_session
+from qianmo.web._deps import SESSION_KEY, DbDep, OptionalUser
 from qianmo.web._errors import error_response
 from qianmo.web._security import check_csrf, csrf_token
 from qianmo.web._templates import render
@@ -52,25 +52,32 @@ def login(
     if wait:
         msg = f"too many failed sign-ins: try again in {wait} s"
         return error_response(request, 429, msg, headers={"Retry-After": str(wait)})
+    ttl_s = request.app.state.session_max_age_s
     with db.write() as s:
         row = authenticate(s, username, password)
         if row is not None:
             audit(s, actor=row.name, action="user.login", object_type="user", object_ids=[row.name])
+            sid = start_session(s, row.name, ttl_s=ttl_s)
     if row is None:
         limiter.failed(client, username)
         ctx = {"next": _safe_next(next), "error": "wrong user or password", "username": username}
         return render(request, "login.html", ctx, status_code=401)
     limiter.succeeded(username)
     request.session.clear()  # a fresh session (and CSRF token) on sign-in: no fixation
-    request.session["user"] = row.name
+    request.session[SESSION_KEY] = sid
     csrf_token(request)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
 def logout(
-    request: Request, csrf_token_: Annotated[str, Form(alias="csrf_token")] = ""
+    request: Request, db: DbDep, csrf_token_: Annotated[str, Form(alias="csrf_token")] = ""
 ) -> Response:
+    """Sign out: the session ends on the server too, so a copy of the cookie is worthless."""
     check_csrf(request, csrf_token_)
+    sid = request.session.get(SESSION_KEY)
+    if sid:
+        with db.write() as s:
+            end_session(s, str(sid))
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
