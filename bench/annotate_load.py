@@ -187,7 +187,9 @@ def _serve(home: Path, db_url: str | None) -> tuple[subprocess.Popen[bytes], str
 
 async def _http_annotators(url: str, tokens: dict[str, str]) -> tuple[float, list[float]]:
     latencies: list[float] = []
-    limits = httpx.Limits(max_connections=len(tokens) + 5)
+    # Idle connections are dropped before uvicorn's 5 s keep-alive closes them: under load a
+    # client could otherwise send on a connection the server is closing (a ReadError).
+    limits = httpx.Limits(max_connections=len(tokens) + 5, keepalive_expiry=2)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
 
         async def one(token: str) -> None:
