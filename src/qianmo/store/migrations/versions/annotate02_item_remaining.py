@@ -1,7 +1,7 @@
 """annotation items count their outstanding slots; slots are found by their lease
 
 Revision ID: annotate02
-Revises: annotate01
+Revises: web01
 Create Date: 2026-11-29 08:10:00
 
 `annotation_items.remaining`: slots of the active question versions not yet done, kept by
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "annotate02"
-down_revision: str | None = "annotate01"
+down_revision: str | None = "web01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
