@@ -1,17 +1,38 @@
 """Annotation load: simulated annotators doing claim → submit at once, with the floor beside it.
 
-    python bench/annotate_load.py [--items 300] [--sqlite-threads 20] [--pg-threads 50]
-                                  [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
+    PYTHONPATH=src python bench/annotate_load.py [--items 300] [--sqlite-annotators 20]
+        [--pg-annotators 50] [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
+        [--no-pg] [--no-http]
 
-Annotators are threads calling the service layer (the path the web API routes call). For each
-database it prints labels/s and p50/p95 latency of claim+submit, the same for a bare claim
-(select one free slot and mark it, nothing else) on the same database in the same run, the ratio
-of the two, and the over-assignment count (items with more than k labels), which must be 0.
+For each database (the embedded SQLite default, then PostgreSQL) three runs on one workspace:
+
+  http     `qianmo serve` in its own process; each annotator is an HTTP client on loopback with
+           its own API token, POSTing claim then submit to /api/v1/annotate/… until nothing is
+           left (the peer's setting: Label Studio 1.23, 16 labels/s from 20 clients, p50 1.07 s,
+           p95 2.63 s, and it over-assigned).
+  service  the same loop as threads calling `claim`/`submit` in this process (what the routes
+           call): the web layer's share is the difference.
+  floor    a bare claim on the same database in the same run: select a free row of a copy of
+           the slots table and mark it, one transaction, nothing else.
+
+It also prints the CPU the server process and the clients spent per label over HTTP (on a
+shared machine wall-clock rates move with the load; CPU per label much less).
+BENCH_SERVER_CMD=script.py replaces `qianmo serve` (given the port), e.g. by a profiling wrapper.
+
+Printed: labels/s, p50/p95 of one claim+submit, the ratio to the floor and to Label Studio's
+16 labels/s, and over-assignment (items with more than k labels, a person twice on an item),
+which must be 0. Targets (issue #9): >= 160 labels/s with p95 <= 250 ms on SQLite with 20
+annotators, better on PostgreSQL with 50.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -19,24 +40,31 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 from sqlalchemy import create_engine, func, select, text
 
 from qianmo.annotate import claim, create_campaign, parse_config, parse_spec, submit
+from qianmo.settings import Settings
 from qianmo.standard import new_id, validate_record
 from qianmo.store import (
     AnnotationLabelRow,
+    CampaignRow,
     Database,
     MembershipRow,
     OrgRow,
     UserRow,
     add_records,
-    upgrade,
+    create_token,
+    init_workspace,
 )
 
 K = 3
+PEER_RATE = 16.0  # Label Studio 1.23, labels/s from 20 concurrent clients (issue #9)
+TARGET_RATE, TARGET_P95_MS = 160.0, 250.0
 
 
-def _setup(db: Database, items: int, people: int) -> list[str]:
+def _setup(db: Database, items: int, people: int) -> dict[str, str]:
+    """Records, annotators (with API tokens) and two campaigns over the same records."""
     records = [
         validate_record(
             {
@@ -53,26 +81,29 @@ def _setup(db: Database, items: int, people: int) -> list[str]:
         )
         for n in range(items)
     ]
-    names = [f"ann{n:02d}" for n in range(people)]
+    tokens = {}
     with db.write() as s:
         add_records(s, records, actor="bench")
         org = OrgRow(id=new_id(), name="org")
         s.add(org)
         s.flush()
-        for name in names:
-            user = UserRow(id=new_id(), name=name)
+        for n in range(people):
+            user = UserRow(id=new_id(), name=f"ann{n:02d}")
             s.add(user)
             s.flush()
             s.add(MembershipRow(user_id=user.id, org_id=org.id, role="annotator"))
+            s.flush()
+            tokens[user.name] = create_token(s, user.name, actor="bench")[1]
     config = parse_config(filters=["source=bench"], overlap=K, gold_rate=0.0)
-    create_campaign(db, "bench", [parse_spec("correct:choice[yes,no]")], config, actor="bench")
-    return names
+    for name in ("http", "service"):
+        create_campaign(db, name, [parse_spec("correct:choice[yes,no]")], config, actor="bench")
+    return tokens
 
 
-def _run(threads: list[Callable[[list[float]], None]]) -> tuple[float, list[float]]:
-    latencies: list[list[float]] = [[] for _ in threads]
+def _threads(fns: list[Callable[[list[float]], None]]) -> tuple[float, list[float]]:
+    latencies: list[list[float]] = [[] for _ in fns]
     workers = [
-        threading.Thread(target=fn, args=(lat,)) for fn, lat in zip(threads, latencies, strict=True)
+        threading.Thread(target=f, args=(lat,)) for f, lat in zip(fns, latencies, strict=True)
     ]
     start = time.perf_counter()
     for w in workers:
@@ -86,7 +117,7 @@ def _annotator(db: Database, who: str) -> Callable[[list[float]], None]:
     def work(lat: list[float]) -> None:
         while True:
             t0 = time.perf_counter()
-            task = claim(db, "bench", who)
+            task = claim(db, "service", who)
             if task is None:
                 return
             submit(db, task.assignment_id, who, {"correct": "yes"})
@@ -122,26 +153,87 @@ def _bare(db: Database) -> Callable[[list[float]], None]:
     return work
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+def _serve(home: Path, db_url: str | None) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "QIANMO_HOME": str(home),
+        "QIANMO_SECRET_KEY": "bench-secret-key-1234",
+    }
+    if db_url:
+        env["QIANMO_DATABASE_URL"] = db_url
+    cmd = [sys.executable, "-c", "from qianmo.cli import main; main()", "serve"]
+    cmd += ["--port", str(port), "--no-worker"]
+    if os.environ.get("BENCH_SERVER_CMD"):  # e.g. a profiling wrapper
+        cmd = [sys.executable, os.environ["BENCH_SERVER_CMD"], str(port)]
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/login", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("the server did not start")
 
 
-def bench(db: Database, label: str, items: int, people: int) -> None:
-    names = _setup(db, items, people)
-    with db.write() as s:
-        s.execute(
-            text(
-                "CREATE TABLE bare_slots AS SELECT item_id, question_id, slot, state "
-                "FROM annotation_slots"
-            )
-        )
-    elapsed, lat = _run([_annotator(db, n) for n in names])
-    bare_elapsed, bare_lat = _run([_bare(db) for _ in names])
+async def _http_annotators(url: str, tokens: dict[str, str]) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    # Idle connections are dropped before uvicorn's 5 s keep-alive closes them: under load a
+    # client could otherwise send on a connection the server is closing (a ReadError).
+    limits = httpx.Limits(max_connections=len(tokens) + 5, keepalive_expiry=2)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+
+        async def one(token: str) -> None:
+            auth = {"Authorization": f"Bearer {token}"}
+            while True:
+                t0 = time.perf_counter()
+                r = await client.post("/api/v1/annotate/campaigns/http/claim", headers=auth)
+                r.raise_for_status()
+                task = r.json()["task"]
+                if task is None:
+                    return
+                r = await client.post(
+                    f"/api/v1/annotate/assignments/{task['assignment_id']}/submit",
+                    headers=auth,
+                    json={"answers": {"correct": "yes"}},
+                )
+                r.raise_for_status()
+                latencies.append(time.perf_counter() - t0)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one(t) for t in tokens.values()))
+        return time.perf_counter() - start, latencies
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _http_route_exists(url: str) -> bool:
+    spec = httpx.get(f"{url}/api/v1/openapi.json", timeout=10).json()
+    return "/api/v1/annotate/campaigns/{name}/claim" in spec.get("paths", {})
+
+
+def _over(db: Database, campaign: str) -> tuple[int, int]:
+    """Items with more than k labels; (item, person) pairs with more than one label."""
     with db.read() as s:
+        cid = s.execute(select(CampaignRow.id).where(CampaignRow.name == campaign)).scalar_one()
+        mine = AnnotationLabelRow.campaign_id == cid
         over = s.execute(
             select(func.count()).select_from(
                 select(AnnotationLabelRow.item_id)
+                .where(mine)
                 .group_by(AnnotationLabelRow.item_id)
                 .having(func.count() > K)
                 .subquery()
@@ -150,35 +242,114 @@ def bench(db: Database, label: str, items: int, people: int) -> None:
         twice = s.execute(
             select(func.count()).select_from(
                 select(AnnotationLabelRow.item_id)
+                .where(mine)
                 .group_by(AnnotationLabelRow.item_id, AnnotationLabelRow.annotator_id)
                 .having(func.count() > 1)
                 .subquery()
             )
         ).scalar_one()
-    rate, bare_rate = len(lat) / elapsed, len(bare_lat) / bare_elapsed
+    return over, twice
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+
+
+def _line(what: str, elapsed: float, lat: list[float], floor: float | None) -> float:
+    rate = len(lat) / elapsed
+    extra = (
+        f"   {rate / floor:5.3f} of floor   {rate / PEER_RATE:5.1f}× Label Studio" if floor else ""
+    )
+    print(
+        f"  {what:8} {rate:7.1f} labels/s   p50 {_pct(lat, 0.5):7.1f} ms   "
+        f"p95 {_pct(lat, 0.95):7.1f} ms{extra}"
+    )
+    return rate
+
+
+def bench(
+    db: Database,
+    home: Path,
+    db_url: str | None,
+    label: str,
+    items: int,
+    people: int,
+    *,
+    http: bool,
+) -> None:
+    tokens = _setup(db, items, people)
+    with db.write() as s:
+        s.execute(
+            text(
+                "CREATE TABLE bare_slots AS SELECT item_id, question_id, slot, state "
+                "FROM annotation_slots WHERE campaign_id = (SELECT id FROM campaigns "
+                "WHERE name = 'service')"
+            )
+        )
     print(f"{label}: {people} annotators, {items} items × k={K}")
-    for what, r, ls in (
-        ("claim+submit", rate, lat),
-        ("bare claim  ", bare_rate, bare_lat),
-    ):
-        p50, p95 = _pct(ls, 0.5), _pct(ls, 0.95)
-        print(f"  {what}  {r:8.1f} /s   p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
-    print(f"  full path / floor throughput: {rate / bare_rate:.3f}")
-    print(f"  items over k: {over} · same person twice: {twice} · labels {len(lat)}/{items * K}")
+    results = {}
+    server_cpu = client_cpu = 0.0
+    if http:
+        proc, url = _serve(home, db_url)
+        try:
+            if _http_route_exists(url):
+                cpu0, client0 = _cpu_seconds(proc.pid), time.process_time()
+                results["http"] = asyncio.run(_http_annotators(url, tokens))
+                server_cpu = _cpu_seconds(proc.pid) - cpu0
+                client_cpu = time.process_time() - client0
+            else:
+                print("  http     skipped: this build has no /api/v1/annotate routes")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    results["service"] = _threads([_annotator(db, n) for n in tokens])
+    floor_elapsed, floor_lat = _threads([_bare(db) for _ in tokens])
+    floor = len(floor_lat) / floor_elapsed
+    for what, (elapsed, lat) in results.items():
+        rate = _line(what, elapsed, lat, floor)
+        over, twice = _over(db, what)
+        print(
+            f"           items over k: {over} · same person twice: {twice} · "
+            f"labels {len(lat)}/{items * K}"
+        )
+        if db.is_sqlite:
+            met = rate >= TARGET_RATE and _pct(lat, 0.95) <= TARGET_P95_MS
+            print(
+                f"           target (>= {TARGET_RATE:.0f}/s, p95 <= {TARGET_P95_MS:.0f} ms): "
+                f"{'met' if met else 'not met'}"
+            )
+    _line("floor", floor_elapsed, floor_lat, None)
+    if "http" in results:
+        labels = len(results["http"][1])
+        print(
+            f"  CPU per label over HTTP: server {server_cpu / labels * 1000:.1f} ms, "
+            f"clients {client_cpu / labels * 1000:.1f} ms"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=300)
-    parser.add_argument("--sqlite-threads", type=int, default=20)
-    parser.add_argument("--pg-threads", type=int, default=50)
+    parser.add_argument("--sqlite-annotators", type=int, default=20)
+    parser.add_argument("--pg-annotators", type=int, default=50)
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--no-http", action="store_true")
     args = parser.parse_args()
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:
-        db = Database(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        upgrade(db)
-        bench(db, "SQLite (embedded default)", args.items, args.sqlite_threads)
+        home = Path(tmp)
+        db = init_workspace(Settings(home=home))
+        bench(
+            db,
+            home,
+            None,
+            "SQLite (embedded default)",
+            args.items,
+            args.sqlite_annotators,
+            http=not args.no_http,
+        )
         db.dispose()
     if args.no_pg:
         return
@@ -187,11 +358,21 @@ def main() -> None:
     with admin.begin() as conn:
         conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
         conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = f"{args.pg_url}?options=-csearch_path%3D{schema},public"
     try:
-        db = Database(args.pg_url, schema=schema)
-        upgrade(db)
-        bench(db, "PostgreSQL", args.items, args.pg_threads)
-        db.dispose()
+        with tempfile.TemporaryDirectory() as tmp:
+            home = Path(tmp)
+            db = init_workspace(Settings(home=home, database_url=url))
+            bench(
+                db,
+                home,
+                url,
+                "PostgreSQL",
+                args.items,
+                args.pg_annotators,
+                http=not args.no_http,
+            )
+            db.dispose()
     finally:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))

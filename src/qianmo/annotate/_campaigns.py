@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from qianmo.annotate._answers import check_answer
 from qianmo.annotate._config import CampaignConfig
+from qianmo.annotate._counts import recount_remaining
 from qianmo.annotate._questions import Question
 from qianmo.errors import NotFound, PolicyRefused, QianmoError
 from qianmo.standard import new_id
@@ -153,6 +154,7 @@ def create_campaign(
                 "position": n,
                 "state": "open",
                 "qualification": False,
+                "remaining": config.overlap * len(questions),
             }
             for n, (rid, v) in enumerate(records)
         ]
@@ -213,6 +215,7 @@ def add_question(db: Database, name: str, question: Question, *, actor: str) -> 
             )
             .values(state="open")
         )
+        recount_remaining(s.connection(), campaign_id=camp.id)
         audit(
             s,
             actor=actor,
@@ -273,6 +276,7 @@ def mark_gold(
             raise QianmoError("already has labels; pick an unlabelled item", object_id=record_id)
         s.execute(delete(AnnotationSlotRow).where(AnnotationSlotRow.item_id == item.id))
         item.gold, item.qualification, item.state = gold, qualification, "gold"
+        item.remaining = 0  # no slots
         audit(s, actor=actor, action="annotate.gold", object_type="campaign", object_ids=[camp.id])
 
 

@@ -1,40 +1,56 @@
 """Claiming an item under a lease: exactly k per (item, question version), nobody twice.
 
-On PostgreSQL the free slot is taken with `FOR UPDATE SKIP LOCKED`, so concurrent claims take
-different slots without waiting; on SQLite `Database.write()` begins IMMEDIATE, so claims run one
-at a time (SQLAlchemy leaves FOR UPDATE out there). Either way the unique constraints on slots and
-labels refuse a second slot or label for the same person, and a claim that loses such a race is
-retried in a fresh transaction.
+A claim is one `UPDATE annotation_slots … WHERE (item, question, slot) IN (SELECT … LIMIT 1)
+RETURNING …`: on PostgreSQL the inner select takes the free slot `FOR UPDATE SKIP LOCKED`, so
+concurrent claims take different slots without waiting; on SQLite `Database.write()` begins
+IMMEDIATE, so claims run one at a time. Either way the unique constraints on slots and labels
+refuse a second slot or label for the same person, and a claim that loses such a race is retried
+in a fresh transaction.
+
+Statements are Core, built once per (campaign, questions, viewer) and reused: building and
+loading through the ORM cost several times the database work of a claim.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Select, and_, exists, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    exists,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
 
-from qianmo.annotate._campaigns import Campaign, active_questions, campaign_row, participant
+from qianmo.annotate._cache import BY_NAME, CampaignInfo, campaign_info
 from qianmo.annotate._config import LABEL_ROLES
 from qianmo.annotate._questions import Question
-from qianmo.errors import PolicyRefused, QianmoError
-from qianmo.standard import Record, new_id, utcnow
-from qianmo.store import (
-    AnnotationAssignmentRow,
-    AnnotationItemRow,
-    AnnotationLabelRow,
-    AnnotationSlotRow,
-    AnnotatorStatRow,
-    Database,
-    RecordRow,
-    UserRow,
-    Viewer,
-    get_record,
-    visible_condition,
+from qianmo.annotate._sql import Prepared, arg
+from qianmo.annotate._tables import (
+    ASSIGNMENTS,
+    ITEMS,
+    LABELS,
+    MEMBERSHIPS,
+    ORG_PARTNERS,
+    ORGS,
+    RECORDS,
+    SLOTS,
+    STATS,
+    USERS,
 )
+from qianmo.errors import NotFound, PolicyRefused, QianmoError
+from qianmo.standard import Record, new_id, utcnow
+from qianmo.store import Database, Viewer, to_record, visible_condition
 
 CLAIM_ATTEMPTS = 8
 
@@ -51,251 +67,383 @@ class Task:
     expires_at: datetime
 
 
-def _aware(at: datetime) -> datetime:
+@dataclass(frozen=True)
+class Standing:
+    """The annotator's standing in a campaign (their `annotator_stats` row)."""
+
+    status: str
+    labelled: int
+    gold_seen: int
+
+
+def aware(at: datetime) -> datetime:
     # SQLite hands back naive UTC datetimes
     return at if at.tzinfo else at.replace(tzinfo=utcnow().tzinfo)
 
 
-def stat_row(session: Session, campaign: Campaign, user_id: str) -> AnnotatorStatRow:
-    row = session.get(AnnotatorStatRow, (campaign.id, user_id))
-    if row is None:
-        status = "qualifying" if campaign.config.qualification else "active"
-        row = AnnotatorStatRow(
-            campaign_id=campaign.id,
-            annotator_id=user_id,
-            status=status,
-            labelled=0,
-            gold_seen=0,
-            gold_correct=0,
-        )
-        session.add(row)
-        session.flush()
-    return row
-
-
-def release_slots(session: Session, assignment_id: str) -> None:
-    session.execute(
-        update(AnnotationSlotRow)
-        .where(
-            AnnotationSlotRow.assignment_id == assignment_id, AnnotationSlotRow.state == "leased"
-        )
-        .values(state="free", annotator_id=None, assignment_id=None, lease_expires=None)
+_member_org, _partner_org = ORGS.alias("o"), ORGS.alias("p")
+_memberships, _org_partners = MEMBERSHIPS, ORG_PARTNERS
+# The user, their memberships and their organisations' partners (as `load_viewer`), and their
+# standing in the campaign: one round trip instead of four.
+_WHO = Prepared(
+    select(
+        USERS.c.id,
+        USERS.c.is_active,
+        _member_org.c.name,
+        _memberships.c.role,
+        _partner_org.c.name,
+        STATS.c.status,
+        STATS.c.labelled,
+        STATS.c.gold_seen,
     )
-
-
-def _current_lease(
-    session: Session, campaign: Campaign, user_id: str, now: datetime
-) -> AnnotationAssignmentRow | None:
-    """The annotator's live lease (a reload shows the same item); expired ones are let go."""
-    leases = session.execute(
-        select(AnnotationAssignmentRow).where(
-            AnnotationAssignmentRow.campaign_id == campaign.id,
-            AnnotationAssignmentRow.annotator_id == user_id,
-            AnnotationAssignmentRow.state == "leased",
+    .select_from(
+        USERS.outerjoin(_memberships, _memberships.c.user_id == USERS.c.id)
+        .outerjoin(_member_org, _member_org.c.id == _memberships.c.org_id)
+        .outerjoin(_org_partners, _org_partners.c.org_id == _member_org.c.id)
+        .outerjoin(_partner_org, _partner_org.c.id == _org_partners.c.partner_id)
+        .outerjoin(
+            STATS,
+            and_(STATS.c.campaign_id == arg("cid"), STATS.c.annotator_id == USERS.c.id),
         )
-    ).scalars()
+    )
+    .where(USERS.c.name == arg("user"))
+)
+
+
+def who(
+    conn: Connection, info: CampaignInfo, user: str, roles: frozenset[str]
+) -> tuple[str, Viewer, Standing | None]:
+    """The user's id, viewer and standing, if they may take part in the campaign with `roles`."""
+    rows = _WHO.run(conn, {"cid": info.id, "user": user}).rows
+    if not rows or not rows[0][1]:
+        raise NotFound(f"no active user {user!r}", object_id=user)
+    uid, _, _, _, _, status, labelled, gold_seen = rows[0]
+    viewer = Viewer(
+        name=user,
+        orgs=frozenset(r[2] for r in rows if r[2] is not None),
+        partner_orgs=frozenset(r[4] for r in rows if r[4] is not None),
+        roles={r[2]: r[3] for r in rows if r[2] is not None},
+    )
+    cfg = info.config
+    if not any(
+        role in roles and (not cfg.orgs or org in cfg.orgs) and (not cfg.roles or role in cfg.roles)
+        for org, role in viewer.roles.items()
+    ):
+        raise PolicyRefused(
+            f"{user} may not take part in {info.name} this way", object_id=info.name
+        )
+    standing = None if status is None else Standing(status, labelled, gold_seen)
+    return uid, viewer, standing
+
+
+_STANDING_COLUMNS = (
+    "campaign_id",
+    "annotator_id",
+    "status",
+    "labelled",
+    "gold_seen",
+    "gold_correct",
+    "updated_at",
+)
+_NEW_STANDING = Prepared(insert(STATS).values({c: arg(c) for c in _STANDING_COLUMNS}))
+
+
+def _new_standing(conn: Connection, info: CampaignInfo, uid: str) -> Standing:
+    status = "qualifying" if info.config.qualification else "active"
+    _NEW_STANDING.run(
+        conn,
+        {
+            "campaign_id": info.id,
+            "annotator_id": uid,
+            "status": status,
+            "labelled": 0,
+            "gold_seen": 0,
+            "gold_correct": 0,
+            "updated_at": utcnow(),
+        },
+    )
+    return Standing(status, 0, 0)
+
+
+_RELEASE = Prepared(
+    update(SLOTS)
+    .where(SLOTS.c.assignment_id == arg("aid"), SLOTS.c.state == "leased")
+    .values(state="free", annotator_id=None, assignment_id=None, lease_expires=None)
+)
+_END_LEASE = Prepared(
+    update(ASSIGNMENTS)
+    .where(ASSIGNMENTS.c.id == arg("aid"), ASSIGNMENTS.c.state == "leased")
+    .values(state=arg("state"), finished_at=arg("at"))
+)
+
+
+def end_lease(conn: Connection, assignment_id: str, state: str, *, release: bool = True) -> bool:
+    """Mark a lease skipped/discarded/expired/submitted; False if it was no longer leased."""
+    done = _END_LEASE.run(conn, {"aid": assignment_id, "state": state, "at": utcnow()})
+    if release:
+        _RELEASE.run(conn, {"aid": assignment_id})
+    return bool(done.rowcount)
+
+
+_LEASES = Prepared(
+    select(
+        ASSIGNMENTS.c.id, ASSIGNMENTS.c.item_id, ASSIGNMENTS.c.gold, ASSIGNMENTS.c.expires_at
+    ).where(
+        ASSIGNMENTS.c.campaign_id == arg("cid"),
+        ASSIGNMENTS.c.annotator_id == arg("uid"),
+        ASSIGNMENTS.c.state == "leased",
+    )
+)
+_HELD = Prepared(select(SLOTS.c.question_id).where(SLOTS.c.assignment_id == arg("aid")))
+
+
+def _current_lease(conn: Connection, info: CampaignInfo, uid: str, now: datetime) -> Task | None:
+    """The annotator's live lease (a reload shows the same item); expired ones are let go."""
     live = None
-    for a in leases:
-        if _aware(a.expires_at) > now and live is None:
-            live = a
+    for aid, item_id, gold, expires in _LEASES.run(conn, {"cid": info.id, "uid": uid}).rows:
+        if aware(expires) > now and live is None:
+            if gold:
+                questions = [q for _, q in info.questions]
+            else:
+                held = {r[0] for r in _HELD.run(conn, {"aid": aid}).rows}
+                questions = [q for qid, q in info.questions if qid in held]
+            live = _task(conn, info, aid, item_id, questions, aware(expires))
         else:
-            a.state, a.finished_at = "expired", now
-            release_slots(session, a.id)
+            end_lease(conn, aid, "expired")
     return live
 
 
-def _slot_query(
-    campaign: Campaign, user_id: str, viewer: Viewer, now: datetime, *, with_skipped: bool
-) -> Select[Any]:
-    slot, item = AnnotationSlotRow, AnnotationItemRow
-    mine = aliased(AnnotationSlotRow)
-    passed = ("discarded",) if with_skipped else ("discarded", "skipped")
-    query: Select[Any] = cast(Any, select(slot.item_id, slot.question_id, slot.slot))
-    return (
-        query.join(item, item.id == slot.item_id)
-        .join(RecordRow, RecordRow.id == item.record_id)
-        .where(
-            slot.campaign_id == campaign.id,
-            (slot.state == "free") | ((slot.state == "leased") & (slot.lease_expires < now)),
-            item.state == "open",
-            visible_condition(viewer),
-            ~exists().where(
-                mine.item_id == slot.item_id,
-                mine.question_id == slot.question_id,
-                mine.annotator_id == user_id,
-            ),
-            ~exists().where(
-                AnnotationLabelRow.item_id == slot.item_id,
-                AnnotationLabelRow.question_id == slot.question_id,
-                AnnotationLabelRow.annotator_id == user_id,
-            ),
-            ~exists().where(
-                AnnotationAssignmentRow.item_id == slot.item_id,
-                AnnotationAssignmentRow.annotator_id == user_id,
-                AnnotationAssignmentRow.state.in_(passed),
-            ),
+_RECORD_OF_ITEM = Prepared(
+    select(RECORDS.c.data)
+    .select_from(ITEMS.join(RECORDS, RECORDS.c.id == ITEMS.c.record_id))
+    .where(ITEMS.c.id == arg("item"))
+)
+
+
+def _task(
+    conn: Connection,
+    info: CampaignInfo,
+    aid: str,
+    item_id: str,
+    questions: list[Question],
+    expires: datetime,
+) -> Task:
+    data = _RECORD_OF_ITEM.run(conn, {"item": item_id}).one()[0]
+    return Task(aid, info.name, item_id, to_record(data), questions, expires)
+
+
+# Built claim statements, by everything baked into them; the viewer's organisations are part of
+# the access condition, so there is one entry per distinct (campaign, questions, viewer).
+_STATEMENTS: OrderedDict[tuple[Any, ...], Prepared] = OrderedDict()
+_STATEMENTS_KEPT = 512
+_statements_lock = threading.Lock()
+
+
+def _claim_statement(info: CampaignInfo, viewer: Viewer, dialect: str, variant: str) -> Prepared:
+    """UPDATE one free (or expired) slot to leased for this annotator, returning it.
+
+    Variants: `first` skips items the annotator skipped; `again` lets them come back after
+    the others; `more` takes a slot of another question (`:qid`) on the chosen item (`:item`).
+    """
+    key = (info.id, info.versions, dialect, variant, viewer.name, viewer.orgs, viewer.partner_orgs)
+    built = _STATEMENTS.get(key)
+    if built is not None:
+        return built
+    free, mine = SLOTS.alias("free"), SLOTS.alias("mine")
+    passed = ("discarded", "skipped") if variant == "first" else ("discarded",)
+    where = [
+        or_(
+            free.c.state == "free",
+            and_(free.c.state == "leased", free.c.lease_expires < arg("now")),
+        ),
+        ITEMS.c.state == "open",
+        visible_condition(viewer),
+        ~exists().where(
+            mine.c.item_id == free.c.item_id,
+            mine.c.question_id == free.c.question_id,
+            mine.c.annotator_id == arg("uid"),
+        ),
+        ~exists().where(
+            LABELS.c.item_id == free.c.item_id,
+            LABELS.c.question_id == free.c.question_id,
+            LABELS.c.annotator_id == arg("uid"),
+        ),
+        ~exists().where(
+            ASSIGNMENTS.c.item_id == free.c.item_id,
+            ASSIGNMENTS.c.annotator_id == arg("uid"),
+            ASSIGNMENTS.c.state.in_(passed),
+        ),
+    ]
+    if variant == "more":
+        where += [free.c.item_id == arg("item"), free.c.question_id == arg("qid")]
+    else:
+        # Only the active question versions: slots of a replaced version may still be leased
+        # when it is replaced, and must not come back when that lease ends.
+        where += [ITEMS.c.campaign_id == info.id, free.c.question_id.in_(info.question_ids)]
+    # Walk the campaign's open items in order (their index) and stop at the first fit; a filter
+    # on the slots' campaign would have SQLite read and sort every slot of the campaign.
+    pick: Select[Any] = (
+        select(free.c.item_id, free.c.question_id, free.c.slot)
+        .select_from(
+            ITEMS.join(free, free.c.item_id == ITEMS.c.id).join(
+                RECORDS, RECORDS.c.id == ITEMS.c.record_id
+            )
         )
-        .order_by(item.position, slot.slot)
+        .where(*where)
+        .order_by(ITEMS.c.position)
         .limit(1)
-        .with_for_update(skip_locked=True, of=slot)
     )
+    if dialect == "postgresql":
+        pick = pick.with_for_update(skip_locked=True, of=free)
+    built = Prepared(
+        update(SLOTS)
+        .where(tuple_(SLOTS.c.item_id, SLOTS.c.question_id, SLOTS.c.slot).in_(pick))
+        .values(
+            state="leased",
+            annotator_id=arg("uid"),
+            assignment_id=arg("aid"),
+            lease_expires=arg("expires"),
+        )
+        .returning(SLOTS.c.item_id, SLOTS.c.question_id)
+    )
+    with _statements_lock:
+        _STATEMENTS[key] = built
+        while len(_STATEMENTS) > _STATEMENTS_KEPT:
+            _STATEMENTS.popitem(last=False)
+    return built
 
 
-def _lease_item_slots(
-    session: Session, campaign: Campaign, user_id: str, viewer: Viewer, now: datetime
-) -> tuple[str, list[tuple[str, int]]] | None:
-    """Pick the first item with a slot for this annotator; lock one slot per open question."""
+def _lease_slots(
+    conn: Connection,
+    info: CampaignInfo,
+    viewer: Viewer,
+    dialect: str,
+    params: dict[str, Any],
+) -> tuple[str, set[str]] | None:
+    """Lease the first slot this annotator may take, then one of each other open question."""
     first = None
-    for with_skipped in (False, True):
-        first = session.execute(
-            _slot_query(campaign, user_id, viewer, now, with_skipped=with_skipped)
-        ).first()
+    for variant in ("first", "again"):
+        stmt = _claim_statement(info, viewer, dialect, variant)
+        first = stmt.run(conn, params).first()
         if first is not None:
             break
     if first is None:
         return None
-    item_id = first.item_id
-    taken = [(first.question_id, first.slot)]
-    for qid, _ in active_questions(session, campaign.id):
-        if qid == first.question_id:
-            continue
-        more = session.execute(
-            _slot_query(campaign, user_id, viewer, now, with_skipped=True).where(
-                AnnotationSlotRow.item_id == item_id, AnnotationSlotRow.question_id == qid
-            )
-        ).first()
-        if more is not None:
-            taken.append((qid, more.slot))
-    return item_id, taken
+    item_id, held = first[0], {first[1]}
+    more = _claim_statement(info, viewer, dialect, "more")
+    for qid in info.question_ids:
+        if qid not in held and more.run(conn, {**params, "item": item_id, "qid": qid}).first():
+            held.add(qid)
+    return item_id, held
 
 
 def _gold_item(
-    session: Session, campaign: Campaign, user_id: str, viewer: Viewer, *, qualification: bool
+    conn: Connection, info: CampaignInfo, uid: str, viewer: Viewer, *, qualification: bool
 ) -> str | None:
     """A gold item this annotator has not been given before (qualification items first)."""
-    item = AnnotationItemRow
     query = (
-        select(item.id)
-        .join(RecordRow, RecordRow.id == item.record_id)
+        select(ITEMS.c.id)
+        .select_from(ITEMS.join(RECORDS, RECORDS.c.id == ITEMS.c.record_id))
         .where(
-            item.campaign_id == campaign.id,
-            item.gold.is_not(None),
+            ITEMS.c.campaign_id == info.id,
+            ITEMS.c.gold.is_not(None),
             visible_condition(viewer),
             ~exists().where(
-                and_(
-                    AnnotationAssignmentRow.item_id == item.id,
-                    AnnotationAssignmentRow.annotator_id == user_id,
-                    AnnotationAssignmentRow.state != "expired",
-                )
+                ASSIGNMENTS.c.item_id == ITEMS.c.id,
+                ASSIGNMENTS.c.annotator_id == uid,
+                ASSIGNMENTS.c.state != "expired",
             ),
         )
-        .order_by(item.qualification.desc(), item.position)
+        .order_by(ITEMS.c.qualification.desc(), ITEMS.c.position)
         .limit(1)
     )
     if qualification:
-        query = query.where(item.qualification.is_(True))
-    return session.execute(query).scalar_one_or_none()
+        query = query.where(ITEMS.c.qualification.is_(True))
+    return conn.execute(query).scalar_one_or_none()
 
 
-def _gold_due(stat: AnnotatorStatRow, rate: float) -> bool:
+def _gold_due(standing: Standing, rate: float) -> bool:
     # Deterministic mixing: the share of gold among what this person was given stays at `rate`.
-    return rate > 0 and stat.gold_seen < rate * (stat.labelled + stat.gold_seen + 1)
+    return rate > 0 and standing.gold_seen < rate * (standing.labelled + standing.gold_seen + 1)
 
 
-def _task(session: Session, campaign: Campaign, a: AnnotationAssignmentRow) -> Task:
-    item = session.get(AnnotationItemRow, a.item_id)
-    assert item is not None
-    if a.gold:
-        questions = [q for _, q in active_questions(session, campaign.id)]
-    else:
-        held = set(
-            session.execute(
-                select(AnnotationSlotRow.question_id).where(AnnotationSlotRow.assignment_id == a.id)
-            ).scalars()
+def _open_campaign(db: Database, conn: Connection, name: str, now: datetime) -> CampaignInfo:
+    row = BY_NAME.run(conn, {"name": name}).first()
+    if row is None:
+        raise NotFound(f"no annotation campaign {name!r}", object_id=name)
+    info = campaign_info(db, conn, row)
+    if info.status != "open":
+        raise PolicyRefused(f"campaign {name} is {info.status}", object_id=name)
+    deadline = info.config.deadline
+    if deadline is not None and aware(deadline) < now:
+        raise PolicyRefused(
+            f"campaign {name} closed at its deadline {deadline:%Y-%m-%d %H:%M}", object_id=name
         )
-        questions = [q for qid, q in active_questions(session, campaign.id) if qid in held]
-    return Task(
-        a.id,
-        campaign.name,
-        item.id,
-        get_record(session, item.record_id),
-        questions,
-        _aware(a.expires_at),
-    )
+    return info
+
+
+_LEASE_COLUMNS = (
+    "id",
+    "campaign_id",
+    "item_id",
+    "annotator_id",
+    "state",
+    "gold",
+    "expires_at",
+    "created_at",
+)
+_NEW_LEASE = Prepared(insert(ASSIGNMENTS).values({c: arg(c) for c in _LEASE_COLUMNS}))
 
 
 def _claim_once(db: Database, name: str, user: str, now: datetime) -> Task | None:
     with db.write() as s:
-        campaign = Campaign.of(campaign_row(s, name))
-        if campaign.status != "open":
-            raise PolicyRefused(f"campaign {name} is {campaign.status}", object_id=name)
-        deadline = campaign.config.deadline
-        if deadline is not None and _aware(deadline) < now:
-            raise PolicyRefused(
-                f"campaign {name} closed at its deadline {deadline:%Y-%m-%d %H:%M}", object_id=name
-            )
-        user_id, viewer = participant(s, campaign, user, LABEL_ROLES)
-        stat = stat_row(s, campaign, user_id)
-        if stat.status in ("paused", "failed"):
+        conn = s.connection()
+        info = _open_campaign(db, conn, name, now)
+        uid, viewer, standing = who(conn, info, user, LABEL_ROLES)
+        if standing is None:
+            standing = _new_standing(conn, info, uid)
+        if standing.status in ("paused", "failed"):
             why = (
                 "gold accuracy below the threshold"
-                if stat.status == "paused"
+                if standing.status == "paused"
                 else "did not pass the qualification set"
             )
             raise PolicyRefused(f"{user} is paused in {name}: {why}", object_id=name)
-        live = _current_lease(s, campaign, user_id, now)
+        live = _current_lease(conn, info, uid, now)
         if live is not None:
-            return _task(s, campaign, live)
-        expires = now + timedelta(seconds=campaign.config.lease_seconds)
+            return live
+        expires = now + timedelta(seconds=info.config.lease_seconds)
         gold_id = None
-        if stat.status == "qualifying":
-            gold_id = _gold_item(s, campaign, user_id, viewer, qualification=True)
+        if standing.status == "qualifying":
+            gold_id = _gold_item(conn, info, uid, viewer, qualification=True)
             if gold_id is None:
                 return None
-        elif _gold_due(stat, campaign.config.gold_rate):
-            gold_id = _gold_item(s, campaign, user_id, viewer, qualification=False)
+        elif _gold_due(standing, info.config.gold_rate):
+            gold_id = _gold_item(conn, info, uid, viewer, qualification=False)
         aid = new_id()
         if gold_id is not None:
-            a = AnnotationAssignmentRow(
-                id=aid,
-                campaign_id=campaign.id,
-                item_id=gold_id,
-                annotator_id=user_id,
-                state="leased",
-                gold=True,
-                expires_at=expires,
-            )
-            s.add(a)
-            s.flush()
-            return _task(s, campaign, a)
-        picked = _lease_item_slots(s, campaign, user_id, viewer, now)
-        if picked is None:
-            return None
-        item_id, slots = picked
-        a = AnnotationAssignmentRow(
-            id=aid,
-            campaign_id=campaign.id,
-            item_id=item_id,
-            annotator_id=user_id,
-            state="leased",
-            gold=False,
-            expires_at=expires,
+            item_id, questions = gold_id, [q for _, q in info.questions]
+        else:
+            params = {"uid": uid, "aid": aid, "expires": expires, "now": now}
+            picked = _lease_slots(conn, info, viewer, db.dialect, params)
+            if picked is None:
+                return None
+            item_id, held = picked
+            questions = [q for qid, q in info.questions if qid in held]
+        _NEW_LEASE.run(
+            conn,
+            {
+                "id": aid,
+                "campaign_id": info.id,
+                "item_id": item_id,
+                "annotator_id": uid,
+                "state": "leased",
+                "gold": gold_id is not None,
+                "expires_at": expires,
+                "created_at": now,
+            },
         )
-        s.add(a)
-        for qid, n in slots:
-            s.execute(
-                update(AnnotationSlotRow)
-                .where(
-                    AnnotationSlotRow.item_id == item_id,
-                    AnnotationSlotRow.question_id == qid,
-                    AnnotationSlotRow.slot == n,
-                )
-                .values(
-                    state="leased", annotator_id=user_id, assignment_id=aid, lease_expires=expires
-                )
-            )
-        s.flush()
-        return _task(s, campaign, a)
+        return _task(conn, info, aid, item_id, questions, expires)
 
 
 def claim(db: Database, campaign: str, user: str, *, now: datetime | None = None) -> Task | None:
@@ -310,15 +458,37 @@ def claim(db: Database, campaign: str, user: str, *, now: datetime | None = None
     )
 
 
-def own_lease(session: Session, assignment_id: str, user: str) -> AnnotationAssignmentRow:
-    a = session.get(AnnotationAssignmentRow, assignment_id, with_for_update={"key_share": True})
+_LEASE_OF = Prepared(
+    select(
+        ASSIGNMENTS.c.campaign_id,
+        ASSIGNMENTS.c.item_id,
+        ASSIGNMENTS.c.gold,
+        ASSIGNMENTS.c.state,
+        ASSIGNMENTS.c.annotator_id,
+        USERS.c.id,
+    )
+    .select_from(ASSIGNMENTS.outerjoin(USERS, USERS.c.name == arg("user")))
+    .where(ASSIGNMENTS.c.id == arg("aid"))
+)
 
-    uid = session.execute(select(UserRow.id).where(UserRow.name == user)).scalar_one_or_none()
-    if a is None or a.annotator_id != uid:
+
+@dataclass(frozen=True)
+class Lease:
+    id: str
+    campaign_id: str
+    item_id: str
+    gold: bool
+    annotator_id: str
+
+
+def own_lease(conn: Connection, assignment_id: str, user: str) -> Lease:
+    """The user's lease `assignment_id`, if it is still leased."""
+    row = _LEASE_OF.run(conn, {"aid": assignment_id, "user": user}).first()
+    if row is None or row[4] != row[5]:
         raise QianmoError("no such assignment of yours", object_id=assignment_id)
-    if a.state != "leased":
-        raise QianmoError(f"this assignment is already {a.state}", object_id=assignment_id)
-    return a
+    if row[3] != "leased":
+        raise QianmoError(f"this assignment is already {row[3]}", object_id=assignment_id)
+    return Lease(assignment_id, row[0], row[1], bool(row[2]), row[4])
 
 
 def let_go(db: Database, assignment_id: str, user: str, *, discard: bool) -> None:
@@ -327,6 +497,7 @@ def let_go(db: Database, assignment_id: str, user: str, *, discard: bool) -> Non
     Either way the lease ends, its slots are free for others, and nothing counts towards k.
     """
     with db.write() as s:
-        a = own_lease(s, assignment_id, user)
-        a.state, a.finished_at = ("discarded" if discard else "skipped"), utcnow()
-        release_slots(s, a.id)
+        conn = s.connection()
+        own_lease(conn, assignment_id, user)
+        if not end_lease(conn, assignment_id, "discarded" if discard else "skipped"):
+            raise QianmoError("this assignment has just ended", object_id=assignment_id)

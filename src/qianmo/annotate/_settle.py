@@ -2,39 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from qianmo.annotate._answers import agree
 from qianmo.annotate._campaigns import Campaign, active_questions
 from qianmo.annotate._questions import Question
+from qianmo.annotate._sql import Prepared, arg
+from qianmo.annotate._tables import ITEMS, LABELS, RECORDS, USERS
 from qianmo.standard import LineageStep, Record, Status, utcnow
 from qianmo.store import (
     AnnotationItemRow,
-    AnnotationLabelRow,
-    AnnotationSlotRow,
-    UserRow,
+    audit,
     get_record,
     save_version,
     set_status,
 )
 
+_LABELS_OF = Prepared(
+    select(LABELS.c.question_id, USERS.c.name, LABELS.c.answer, LABELS.c.state)
+    .select_from(LABELS.join(USERS, USERS.c.id == LABELS.c.annotator_id))
+    .where(LABELS.c.item_id == arg("item"))
+    .order_by(LABELS.c.created_at)
+)
+
 
 def item_labels(session: Session, item_id: str) -> list[tuple[str, str, Any, str]]:
     """(question version id, annotator name, answer, state) of every label on an item."""
-    rows = session.execute(
-        select(
-            AnnotationLabelRow.question_id,
-            UserRow.name,
-            AnnotationLabelRow.answer,
-            AnnotationLabelRow.state,
-        )
-        .join(UserRow, UserRow.id == AnnotationLabelRow.annotator_id)
-        .where(AnnotationLabelRow.item_id == item_id)
-        .order_by(AnnotationLabelRow.created_at)
-    ).all()
+    rows = _LABELS_OF.run(session.connection(), {"item": item_id}).rows
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
@@ -42,39 +40,10 @@ def annotators_of(session: Session, item_id: str) -> list[str]:
     return sorted({name for _, name, _, _ in item_labels(session, item_id)})
 
 
-def outstanding_slots(session: Session, item_id: str) -> int:
-    active = [qid for qid, _ in active_questions_for_item(session, item_id)]
-    return int(
-        session.execute(
-            select(func.count())
-            .select_from(AnnotationSlotRow)
-            .where(
-                AnnotationSlotRow.item_id == item_id,
-                AnnotationSlotRow.question_id.in_(active),
-                AnnotationSlotRow.state != "done",
-            )
-        ).scalar_one()
-    )
-
-
-def active_questions_for_item(session: Session, item_id: str) -> list[tuple[str, Question]]:
-    item = session.get(AnnotationItemRow, item_id)
-    assert item is not None
-    return active_questions(session, item.campaign_id)
-
-
 def proposals(session: Session, item: AnnotationItemRow, rule: str) -> tuple[bool, dict[str, Any]]:
     """Whether the counted labels agree on every question, and the value each would settle on."""
-    labels = item_labels(session, item.id)
-    agreed, result = True, {}
-    for qid, q in active_questions(session, item.campaign_id):
-        answers = [a for lq, _, a, state in labels if lq == qid and state == "counted"]
-        if not answers:
-            continue
-        ok, value = agree(q, answers, rule=rule)
-        agreed = agreed and ok
-        result[q.name] = value
-    return agreed, result
+    questions = active_questions(session, item.campaign_id)
+    return _agreement(questions, item_labels(session, item.id), rule)
 
 
 def _apply(record: Record, questions: dict[str, Question], result: dict[str, Any]) -> Record | None:
@@ -136,13 +105,73 @@ def write_back(
         item.result = {**result, "_rejected": True}
 
 
-def finish_if_complete(session: Session, campaign: Campaign, item: AnnotationItemRow) -> str:
-    """After a submit: settle an item whose slots are all done, or send it to review."""
-    if item.state != "open" or outstanding_slots(session, item.id):
-        return item.state
-    agreed, result = proposals(session, item, campaign.config.agreement)
-    if agreed:
+def _agreement(
+    questions: Sequence[tuple[str, Question]], labels: list[tuple[str, str, Any, str]], rule: str
+) -> tuple[bool, dict[str, Any]]:
+    agreed, result = True, {}
+    for qid, q in questions:
+        answers = [a for lq, _, a, state in labels if lq == qid and state == "counted"]
+        if not answers:
+            continue
+        ok, value = agree(q, answers, rule=rule)
+        agreed = agreed and ok
+        result[q.name] = value
+    return agreed, result
+
+
+# Question types whose settled answer edits the record (see `_apply`).
+EDITING = frozenset({"rewrite", "taxonomy", "spans"})
+_RECORD_DATA = Prepared(select(RECORDS.c.data).where(RECORDS.c.id == arg("id")))
+_RECORD_STATUS = Prepared(
+    update(RECORDS)
+    .where(RECORDS.c.id == arg("id"))
+    .values(data=arg("data"), status=arg("status"), updated_at=arg("at"))
+)
+_SETTLED = Prepared(
+    update(ITEMS)
+    .where(ITEMS.c.id == arg("item"))
+    .values(state="settled", result=arg("result"), reviewer=None, settled_at=arg("at"))
+)
+_TO_REVIEW = Prepared(update(ITEMS).where(ITEMS.c.id == arg("item")).values(state="review"))
+_ITEM_OF = Prepared(select(ITEMS.c.record_id, ITEMS.c.state).where(ITEMS.c.id == arg("item")))
+
+
+def settle_if_complete(
+    session: Session, campaign: Campaign, questions: Sequence[tuple[str, Question]], item_id: str
+) -> str:
+    """After the submit that filled an item's last slot: settle it, or send it to review.
+
+    Once per k submits, so it is kept to a few statements: the labels, the record, its status
+    (as `set_status` does it), the item. A result that edits the record takes `write_back`.
+    """
+    conn = session.connection()
+    record_id, state = _ITEM_OF.run(conn, {"item": item_id}).one()
+    if state != "open":
+        return str(state)
+    labels = item_labels(session, item_id)
+    agreed, result = _agreement(questions, labels, campaign.config.agreement)
+    now = utcnow()
+    if not agreed:
+        _TO_REVIEW.run(conn, {"item": item_id})
+        return "review"
+    if any(q.type in EDITING for _, q in questions):
+        item = session.get(AnnotationItemRow, item_id, populate_existing=True)
+        assert item is not None
         write_back(session, campaign, item, result, reviewer=None)
-    else:
-        item.state = "review"
-    return item.state
+        session.flush()
+        return item.state
+    annotators = sorted({name for _, name, _, _ in labels})
+    status = Status.REJECTED if campaign.config.rejects(result) else Status.ACCEPTED
+    data = dict(_RECORD_DATA.run(conn, {"id": record_id}).one()[0])
+    data["status"] = status.value
+    data["status_reason"] = f"campaign {campaign.name}: agreed by " + ", ".join(annotators)
+    _RECORD_STATUS.run(conn, {"id": record_id, "data": data, "status": status.value, "at": now})
+    audit(
+        session,
+        actor=f"campaign:{campaign.name}",
+        action="annotate.writeback",
+        object_type="record",
+        object_ids=[record_id],
+    )
+    _SETTLED.run(conn, {"item": item_id, "result": result, "at": now})
+    return "settled"

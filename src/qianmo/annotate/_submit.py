@@ -1,30 +1,37 @@
-"""Submitting labels: counted labels fill their slots; gold labels score the annotator."""
+"""Submitting labels: counted labels fill their slots; gold labels score the annotator.
+
+A counted submit is a handful of Core statements: end the lease, mark its slots done
+(returning them), insert the labels, bump the annotator's count, decrement the item's
+`remaining` (returning it) and append the audit entry. Only the submit that brings an item to
+0 reads its labels to settle it. The answers are checked before any of that.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
 from qianmo.annotate._answers import check_answer, matches_gold
-from qianmo.annotate._campaigns import Campaign, active_questions
-from qianmo.annotate._claim import own_lease, release_slots, stat_row
-from qianmo.annotate._questions import Question
-from qianmo.annotate._settle import finish_if_complete
+from qianmo.annotate._cache import BY_ID, CampaignInfo, campaign_info
+from qianmo.annotate._campaigns import Campaign
+from qianmo.annotate._claim import Lease, end_lease, own_lease
+from qianmo.annotate._counts import recount_remaining
+from qianmo.annotate._settle import settle_if_complete
+from qianmo.annotate._sql import Prepared, arg
+from qianmo.annotate._tables import ITEMS, LABELS, RECORDS, SLOTS, STATS
 from qianmo.errors import QianmoError
 from qianmo.standard import Record, new_id, utcnow
 from qianmo.store import (
     AnnotationAssignmentRow,
     AnnotationItemRow,
     AnnotationLabelRow,
-    AnnotationSlotRow,
     AnnotatorStatRow,
-    CampaignRow,
     Database,
     audit,
-    get_record,
+    to_record,
 )
 
 
@@ -37,12 +44,27 @@ class Submitted:
 
 
 def _checked(
-    questions: list[tuple[str, Question]], answers: dict[str, Any], record: Record
+    conn: Connection, info: CampaignInfo, lease: Lease, answers: dict[str, Any]
 ) -> dict[str, Any]:
-    known = {q.name for _, q in questions}
+    known = {q.name for _, q in info.questions}
     if unknown := sorted(set(answers) - known):
         raise QianmoError(f"no question {unknown[0]!r} on this item", field="answers")
-    return {q.name: check_answer(q, answers.get(q.name), record) for _, q in questions}
+    record = _record(conn, lease.item_id) if info.needs_record else None
+    return {
+        q.name: check_answer(q, answers.get(q.name), record)  # type: ignore[arg-type]
+        for _, q in info.questions
+    }
+
+
+_RECORD = Prepared(
+    select(RECORDS.c.data)
+    .select_from(ITEMS.join(RECORDS, RECORDS.c.id == ITEMS.c.record_id))
+    .where(ITEMS.c.id == arg("item"))
+)
+
+
+def _record(conn: Connection, item_id: str) -> Record:
+    return to_record(_RECORD.run(conn, {"item": item_id}).one()[0])
 
 
 def hold_pending(session: Session, campaign_id: str, user_id: str) -> int:
@@ -64,40 +86,40 @@ def hold_pending(session: Session, campaign_id: str, user_id: str) -> int:
         .scalars()
         .all()
     )
+    conn = session.connection()
     for label in rows:
         slot = label.slot
         label.state, label.slot = "held", None
         session.flush()
-        session.execute(
-            update(AnnotationSlotRow)
+        conn.execute(
+            update(SLOTS)
             .where(
-                AnnotationSlotRow.item_id == label.item_id,
-                AnnotationSlotRow.question_id == label.question_id,
-                AnnotationSlotRow.slot == slot,
+                SLOTS.c.item_id == label.item_id,
+                SLOTS.c.question_id == label.question_id,
+                SLOTS.c.slot == slot,
             )
             .values(state="free", annotator_id=None, assignment_id=None, lease_expires=None)
         )
-        session.execute(
-            update(AnnotationItemRow)
-            .where(AnnotationItemRow.id == label.item_id)
-            .values(state="open")
-        )
-    for a in session.execute(
-        select(AnnotationAssignmentRow).where(
+        conn.execute(update(ITEMS).where(ITEMS.c.id == label.item_id).values(state="open"))
+    recount_remaining(conn, item_ids=sorted({label.item_id for label in rows}))
+    for (aid,) in session.execute(
+        select(AnnotationAssignmentRow.id).where(
             AnnotationAssignmentRow.campaign_id == campaign_id,
             AnnotationAssignmentRow.annotator_id == user_id,
             AnnotationAssignmentRow.state == "leased",
         )
-    ).scalars():
-        a.state, a.finished_at = "expired", utcnow()
-        release_slots(session, a.id)
+    ).all():
+        end_lease(conn, aid, "expired")
     return len(rows)
 
 
-def _score(session: Session, campaign: Campaign, stat: AnnotatorStatRow, correct: bool) -> None:
+def _score(session: Session, info: CampaignInfo, user_id: str, correct: bool) -> str:
+    """Count a gold answer; pause (and hold the labels of) one who falls below the threshold."""
+    stat = session.get(AnnotatorStatRow, (info.id, user_id), populate_existing=True)
+    assert stat is not None  # made by the claim
     stat.gold_seen += 1
     stat.gold_correct += int(correct)
-    cfg = campaign.config
+    cfg = info.config
     accuracy = stat.gold_correct / stat.gold_seen
     if stat.status == "qualifying" and stat.gold_seen >= cfg.qualification:
         stat.status = "active" if accuracy >= cfg.gold_threshold else "failed"
@@ -105,82 +127,117 @@ def _score(session: Session, campaign: Campaign, stat: AnnotatorStatRow, correct
         stat.status == "active" and stat.gold_seen >= cfg.gold_min and accuracy < cfg.gold_threshold
     ):
         stat.status = "paused"
-        hold_pending(session, campaign.id, stat.annotator_id)
+        hold_pending(session, info.id, user_id)
+    session.flush()
+    return stat.status
+
+
+_GOLD_OF = Prepared(select(ITEMS.c.gold).where(ITEMS.c.id == arg("item")))
 
 
 def _gold_labels(
-    session: Session,
-    a: AnnotationAssignmentRow,
-    item: AnnotationItemRow,
-    questions: list[tuple[str, Question]],
-    answers: dict[str, Any],
+    conn: Connection, info: CampaignInfo, lease: Lease, answers: dict[str, Any]
 ) -> bool:
-    gold = item.gold or {}
-    verdicts = []
-    for qid, q in questions:
+    gold = _GOLD_OF.run(conn, {"item": lease.item_id}).one()[0] or {}
+    verdicts, rows = [], []
+    for qid, q in info.questions:
         verdict = matches_gold(q, answers[q.name], gold.get(q.name))
         if verdict is not None:
             verdicts.append(verdict)
-        session.add(
-            AnnotationLabelRow(
-                id=new_id(),
-                campaign_id=a.campaign_id,
-                item_id=item.id,
-                question_id=qid,
-                slot=None,
-                annotator_id=a.annotator_id,
-                assignment_id=a.id,
-                answer=answers[q.name],
-                state="gold",
-                correct=verdict,
-            )
-        )
+        rows.append(_label(lease, qid, None, answers[q.name], "gold", None, correct=verdict))
+    _NEW_LABEL.run_many(conn, rows)
     return all(verdicts)
 
 
+_NEW_LABEL = Prepared(insert(LABELS).values({c.name: arg(c.name) for c in LABELS.c}))
+
+
+def _label(
+    lease: Lease,
+    qid: str,
+    slot: int | None,
+    answer: Any,
+    state: str,
+    duration_ms: int | None,
+    *,
+    correct: bool | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "campaign_id": lease.campaign_id,
+        "item_id": lease.item_id,
+        "question_id": qid,
+        "slot": slot,
+        "annotator_id": lease.annotator_id,
+        "assignment_id": lease.id,
+        "answer": answer,
+        "state": state,
+        "correct": correct,
+        "duration_ms": duration_ms,
+        "created_at": utcnow(),
+    }
+
+
+_fills: dict[tuple[str, ...], Prepared] = {}
+
+
+def _fill(question_ids: list[str]) -> Prepared:
+    """Mark the lease's slots of the active question versions done, returning them."""
+    key = tuple(question_ids)
+    if (built := _fills.get(key)) is None:
+        built = _fills[key] = Prepared(
+            update(SLOTS)
+            .where(
+                SLOTS.c.assignment_id == arg("aid"),
+                SLOTS.c.state == "leased",
+                SLOTS.c.question_id.in_(question_ids),
+            )
+            .values(state="done", lease_expires=None)
+            .returning(SLOTS.c.question_id, SLOTS.c.slot)
+        )
+    return built
+
+
+_COUNT_LABEL = Prepared(
+    update(STATS)
+    .where(STATS.c.campaign_id == arg("cid"), STATS.c.annotator_id == arg("uid"))
+    .values(labelled=STATS.c.labelled + 1, updated_at=arg("at"))
+    .returning(STATS.c.status)
+)
+# The row lock this takes on PostgreSQL orders the submits of one item: of two people filling
+# its last slots, the second sees the first's decrement and settles the item.
+_DECREMENT = Prepared(
+    update(ITEMS)
+    .where(ITEMS.c.id == arg("item"))
+    .values(remaining=ITEMS.c.remaining - arg("n"))
+    .returning(ITEMS.c.remaining, ITEMS.c.state)
+)
+
+
 def _counted_labels(
-    session: Session,
-    a: AnnotationAssignmentRow,
-    questions: list[tuple[str, Question]],
+    conn: Connection,
+    info: CampaignInfo,
+    lease: Lease,
     answers: dict[str, Any],
     duration_ms: int | None,
-) -> int:
-    slots = (
-        session.execute(
-            select(AnnotationSlotRow).where(
-                AnnotationSlotRow.assignment_id == a.id, AnnotationSlotRow.state == "leased"
-            )
-        )
-        .scalars()
-        .all()
-    )
-    if not slots:
+) -> tuple[int, int, str]:
+    """Fill the lease's slots with labels; (labels, slots still open on the item, item state)."""
+    filled = _fill(info.question_ids).run(conn, {"aid": lease.id}).rows
+    if not filled:
         raise QianmoError(
             "your lease expired and the item went to someone else; take the next one",
-            object_id=a.id,
+            object_id=lease.id,
         )
-    by_id = dict(questions)
-    for slot in slots:
-        q = by_id.get(slot.question_id)
-        if q is None:
-            continue  # the question was replaced by a new version meanwhile
-        session.add(
-            AnnotationLabelRow(
-                id=new_id(),
-                campaign_id=a.campaign_id,
-                item_id=a.item_id,
-                question_id=slot.question_id,
-                slot=slot.slot,
-                annotator_id=a.annotator_id,
-                assignment_id=a.id,
-                answer=answers[q.name],
-                state="counted",
-                duration_ms=duration_ms,
-            )
-        )
-        slot.state, slot.lease_expires = "done", None
-    session.flush()
-    return len(slots)
+    by_id = dict(info.questions)
+    _NEW_LABEL.run_many(
+        conn,
+        [
+            _label(lease, qid, slot, answers[by_id[qid].name], "counted", duration_ms)
+            for qid, slot in filled
+        ],
+    )
+    remaining, state = _DECREMENT.run(conn, {"item": lease.item_id, "n": len(filled)}).one()
+    return len(filled), remaining, state
 
 
 def submit(
@@ -193,30 +250,28 @@ def submit(
 ) -> Submitted:
     """Store the answers of a leased item; settle the item when its k labels are all in."""
     with db.write() as s:
-        a = own_lease(s, assignment_id, user)
-        # Lock the item so that of two people submitting its last slots, one sees the other's.
-        # FOR NO KEY UPDATE: claims inserting a lease (a foreign key to the item) must not wait.
-        item = s.get(AnnotationItemRow, a.item_id, with_for_update={"key_share": True})
-        row = s.get(CampaignRow, a.campaign_id)
-        assert item is not None and row is not None
-        campaign = Campaign.of(row)
-        questions = active_questions(s, campaign.id)
-        record = get_record(s, item.record_id)
-        checked = _checked(questions, answers, record)
-        stat = stat_row(s, campaign, a.annotator_id)
-        if a.gold:
-            _score(s, campaign, stat, _gold_labels(s, a, item, questions, checked))
-            count = len(questions)
+        conn = s.connection()
+        lease = own_lease(conn, assignment_id, user)
+        info = campaign_info(db, conn, BY_ID.run(conn, {"cid": lease.campaign_id}).one())
+        checked = _checked(conn, info, lease, answers)
+        if not end_lease(conn, lease.id, "submitted", release=False):
+            raise QianmoError("this assignment has just ended", object_id=lease.id)
+        if lease.gold:
+            status = _score(s, info, lease.annotator_id, _gold_labels(conn, info, lease, checked))
+            count, state = len(info.questions), "gold"
         else:
-            count = _counted_labels(s, a, questions, checked, duration_ms)
-            stat.labelled += 1
-        a.state, a.finished_at = "submitted", utcnow()
-        state = item.state if a.gold else finish_if_complete(s, campaign, item)
+            count, remaining, state = _counted_labels(conn, info, lease, checked, duration_ms)
+            status = _COUNT_LABEL.run(
+                conn, {"cid": info.id, "uid": lease.annotator_id, "at": utcnow()}
+            ).one()[0]
+            if remaining <= 0 and state == "open":
+                campaign = Campaign(info.id, info.name, info.status, info.config)
+                state = settle_if_complete(s, campaign, info.questions, lease.item_id)
         audit(
             s,
             actor=user,
             action="annotate.label",
             object_type="annotation_item",
-            object_ids=[item.id],
+            object_ids=[lease.item_id],
         )
-        return Submitted(item.id, count, state, stat.status)
+        return Submitted(lease.item_id, count, state, status)

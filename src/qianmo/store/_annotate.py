@@ -54,6 +54,10 @@ class AnnotationItemRow(Base):
     qualification: Mapped[bool] = mapped_column(Boolean, default=False)
     # open → review (labels disagree) → settled (written back); open → settled when they agree
     state: Mapped[str] = mapped_column(String(16), default="open")
+    # Slots of the active question versions not yet done: a submit decrements it and settles
+    # the item at 0, instead of recounting slots on every submit. Recounted wherever slots
+    # change otherwise (a new question version, gold marking, held labels).
+    remaining: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     result: Mapped[dict[str, Any] | None] = mapped_column()
     reviewer: Mapped[str | None] = mapped_column(String(128))
     settled_at: Mapped[datetime | None] = mapped_column()
@@ -101,6 +105,8 @@ class AnnotationSlotRow(Base):
         # NULLs are distinct in both databases, so only held slots are constrained
         UniqueConstraint("item_id", "question_id", "annotator_id", name="uq_slot_one_each"),
         Index("ix_annotation_slots_claim", "campaign_id", "state", "item_id"),
+        # a submit, skip or expiry finds the slots of its lease
+        Index("ix_annotation_slots_assignment", "assignment_id"),
     )
 
 

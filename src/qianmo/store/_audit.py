@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from qianmo.standard import canonical_json, utcnow
@@ -24,24 +24,36 @@ def digest_ids(ids: Iterable[str]) -> str:
 
 
 def _entry_hash(row: AuditRow) -> str:
-    body = {
-        "seq": row.seq,
-        "at": _normalise_at(row.at).isoformat(),
-        "actor": row.actor,
-        "action": row.action,
-        "object_type": row.object_type,
-        "object_ids": row.object_ids,
-        "count": row.count,
-        "digest": row.digest,
-        "artifact": row.artifact,
-        "prev_hash": row.prev_hash,
-    }
+    return _hash_of(
+        {
+            "seq": row.seq,
+            "at": row.at,
+            "actor": row.actor,
+            "action": row.action,
+            "object_type": row.object_type,
+            "object_ids": row.object_ids,
+            "count": row.count,
+            "digest": row.digest,
+            "artifact": row.artifact,
+            "prev_hash": row.prev_hash,
+        }
+    )
+
+
+def _hash_of(entry: dict[str, Any]) -> str:
+    body = {**entry, "at": _normalise_at(entry["at"]).isoformat()}
     return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
 def _normalise_at(at: datetime) -> datetime:
     # SQLite hands back naive datetimes; hash a form both databases round-trip identically.
     return at.replace(tzinfo=None, microsecond=(at.microsecond // 1000) * 1000)
+
+
+_HEAD: Table = AuditHeadRow.__table__  # type: ignore[assignment]
+_LOG: Table = AuditRow.__table__  # type: ignore[assignment]
+_LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("s"), hash=bindparam("h"))
 
 
 def audit(
@@ -54,34 +66,37 @@ def audit(
     digest: str | None = None,
     artifact: str | None = None,
 ) -> AuditRow:
-    """Append one entry inside the caller's transaction, so it commits with the change."""
-    head = session.execute(
-        select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = AuditHeadRow(id=1, seq=0, hash=GENESIS)
-        session.add(head)
+    """Append one entry inside the caller's transaction, so it commits with the change.
+
+    Core statements on the session's connection: this runs in every state-changing request,
+    and the ORM's load-and-flush of the head and the entry cost more than the change itself.
+    """
+    conn = session.connection()
+    head = conn.execute(_LOCK_HEAD).first()
+    seq, prev_hash = (head[0], head[1]) if head is not None else (0, GENESIS)
     ids = list(object_ids)
     listed = ids if len(ids) <= MAX_LISTED_IDS else []
     if digest is None and len(ids) > MAX_LISTED_IDS:
         digest = digest_ids(ids)
-    row = AuditRow(
-        seq=head.seq + 1,
-        at=_normalise_at(utcnow()),
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_ids=listed,
-        count=len(ids),
-        digest=digest,
-        artifact=artifact,
-        prev_hash=head.hash,
-    )
-    row.hash = _entry_hash(row)
-    session.add(row)
-    head.seq, head.hash = row.seq, row.hash
-    session.flush()
-    return row
+    entry: dict[str, Any] = {
+        "seq": seq + 1,
+        "at": _normalise_at(utcnow()),
+        "actor": actor,
+        "action": action,
+        "object_type": object_type,
+        "object_ids": listed,
+        "count": len(ids),
+        "digest": digest,
+        "artifact": artifact,
+        "prev_hash": prev_hash,
+    }
+    entry["hash"] = _hash_of(entry)
+    conn.execute(insert(_LOG), entry)
+    if head is None:
+        conn.execute(insert(_HEAD), {"id": 1, "seq": entry["seq"], "hash": entry["hash"]})
+    else:
+        conn.execute(_MOVE_HEAD, {"s": entry["seq"], "h": entry["hash"]})
+    return AuditRow(**entry)
 
 
 @dataclass(frozen=True)

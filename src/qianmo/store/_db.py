@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,6 +17,18 @@ from qianmo.errors import QianmoError
 
 # A writer waits this long for SQLite's lock before failing; imports hold it only per batch.
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+
+# Writers of one SQLite file in this process queue on a lock instead of SQLite's busy handler,
+# which polls with growing sleeps: under 20 concurrent writers some waited seconds while others
+# went through in milliseconds (p95 1.8 s at p50 26 ms). Reentrant, so a nested write in the
+# same thread behaves as before (it waits on SQLite and fails after the busy timeout).
+_sqlite_writers: dict[str, threading.RLock] = {}
+_sqlite_writers_lock = threading.Lock()
+
+
+def _writer_lock(url: str) -> threading.RLock:
+    with _sqlite_writers_lock:
+        return _sqlite_writers.setdefault(url, threading.RLock())
 
 
 def _json_dumps(value: Any) -> str:
@@ -86,6 +99,7 @@ class Database:
         else:
             raise QianmoError(f"unsupported database {backend!r}: use sqlite or postgresql")
         self.dialect = backend
+        self._writer = _writer_lock(make_url(url).database or url) if backend == "sqlite" else None
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._write = sessionmaker(writer, expire_on_commit=False)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
@@ -97,7 +111,11 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that commits on success and rolls back on any exception."""
-        with self._write() as session, session.begin():
+        if self._writer is None:
+            with self._write() as session, session.begin():
+                yield session
+            return
+        with self._writer, self._write() as session, session.begin():
             yield session
 
     @contextmanager
