@@ -17,6 +17,7 @@ from qianmo.annotate._claim import Task, claim, let_go
 from qianmo.annotate._config import CampaignConfig
 from qianmo.annotate._questions import TYPES, Question, load_questions, parse_spec
 from qianmo.annotate._review import (
+    Decision,
     LabelView,
     ReviewItem,
     review_item,
@@ -32,6 +33,7 @@ __all__ = [
     "TYPES",
     "Campaign",
     "CampaignConfig",
+    "Decision",
     "LabelView",
     "Progress",
     "Question",
