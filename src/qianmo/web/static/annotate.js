@@ -109,8 +109,9 @@
     if (field) field.value = String(Date.now() - started);
   }, true);
 
-  document.addEventListener("htmx:afterSettle", function (e) {
-    if (e.target && e.target.id === "task") start();
+  // With an outerHTML swap the event's target may be the replaced element: just start again.
+  document.addEventListener("htmx:afterSettle", function () {
+    if (document.getElementById("task")) start();
   });
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
