@@ -29,4 +29,28 @@ def test_demo_on_a_fresh_workspace(cli, workspace_home) -> None:  # type: ignore
     stats = json.loads(cli("records", "stats", "--by", "kind", "--json").out)
     assert stats["total"] >= 190
     assert (workspace_home / "qianmo.db").exists()
+    _review_the_demo_disagreement(cli)
     assert cli("audit", "verify").code == 0
+
+
+def _review_the_demo_disagreement(cli) -> None:  # type: ignore[no-untyped-def]
+    """The demo campaign leaves one disagreement for carol; her "no" rejects the record."""
+    status = json.loads(cli("annotate", "status", "demo-mcq-check", "--json").out)
+    assert status["items"]["review"] == 1
+    for who in ("dave", "erin"):  # annotators: reviewing is not their role
+        assert cli("annotate", "review", "list", "demo-mcq-check", "--as", who).code == 1
+    (item,) = json.loads(
+        cli("annotate", "review", "list", "demo-mcq-check", "--as", "carol", "--json").out
+    )
+    assert sorted(v["annotator"] for v in item["labels"] if v["question"] == "correct") == [
+        "dave",
+        "erin",
+    ]
+    decided = cli(
+        "annotate", "review", "decide", "demo-mcq-check", item["item_id"], "correct",
+        "--answer", "correct=no", "--as", "carol",
+    )  # fmt: skip
+    assert decided.code == 0, decided.err
+    record = json.loads(cli("records", "show", item["record_id"], "--json").out)
+    record = record[0] if isinstance(record, list) else record
+    assert record["status"] == "rejected" and "reviewed by carol" in record["status_reason"]

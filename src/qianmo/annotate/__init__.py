@@ -6,6 +6,7 @@ from qianmo.annotate._campaigns import (
     CAMPAIGN_TYPE,
     Campaign,
     add_question,
+    campaign_questions,
     create_campaign,
     get_campaign,
     list_campaigns,
@@ -15,7 +16,15 @@ from qianmo.annotate._campaigns import (
 from qianmo.annotate._claim import Task, claim, let_go
 from qianmo.annotate._config import CampaignConfig
 from qianmo.annotate._questions import TYPES, Question, load_questions, parse_spec
-from qianmo.annotate._review import LabelView, ReviewItem, review_queue, settle, visible_labels
+from qianmo.annotate._review import (
+    Decision,
+    LabelView,
+    ReviewItem,
+    review_item,
+    review_queue,
+    settle,
+    visible_labels,
+)
 from qianmo.annotate._status import Progress, QuestionAgreement, agreement, export_rows, progress
 from qianmo.annotate._submit import Submitted, submit
 
@@ -24,6 +33,7 @@ __all__ = [
     "TYPES",
     "Campaign",
     "CampaignConfig",
+    "Decision",
     "LabelView",
     "Progress",
     "Question",
@@ -34,6 +44,7 @@ __all__ = [
     "add_question",
     "agree",
     "agreement",
+    "campaign_questions",
     "check_answer",
     "claim",
     "create_campaign",
@@ -47,6 +58,7 @@ __all__ = [
     "parse_config",
     "parse_spec",
     "progress",
+    "review_item",
     "review_queue",
     "settle",
     "submit",

@@ -309,3 +309,8 @@ def parse_config(**options: Any) -> CampaignConfig:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise QianmoError(first["msg"], field=where) from e
+
+
+def campaign_questions(session: Session, name: str) -> list[Question]:
+    """The campaign's current questions, in order (the latest version of each)."""
+    return [q for _, q in active_questions(session, campaign_row(session, name).id)]

@@ -13,13 +13,15 @@ from qianmo.annotate._campaigns import Campaign, active_questions, campaign_row,
 from qianmo.annotate._config import MANAGE_ROLES, REVIEW_ROLES
 from qianmo.annotate._settle import annotators_of, item_labels, proposals, write_back
 from qianmo.errors import NotFound, PolicyRefused, QianmoError
-from qianmo.standard import Record
+from qianmo.standard import Record, new_id, utcnow
 from qianmo.store import (
     AnnotationAssignmentRow,
     AnnotationItemRow,
     Database,
     UserRow,
+    Viewer,
     audit,
+    can_see,
     get_record,
 )
 
@@ -54,7 +56,7 @@ def review_queue(db: Database, name: str, reviewer: str, *, limit: int = 50) -> 
     """Items in review that this reviewer may settle (never ones they labelled)."""
     with db.read() as s:
         campaign = Campaign.of(campaign_row(s, name))
-        participant(s, campaign, reviewer, REVIEW_ROLES)
+        _, viewer = participant(s, campaign, reviewer, REVIEW_ROLES)
         rows = s.execute(
             select(AnnotationItemRow)
             .where(
@@ -66,10 +68,11 @@ def review_queue(db: Database, name: str, reviewer: str, *, limit: int = 50) -> 
         for item in rows:
             if reviewer in annotators_of(s, item.id):
                 continue
+            record = get_record(s, item.record_id)
+            if not can_see(viewer, record):
+                continue  # a reviewer only settles records the access rule lets them see
             _, proposal = proposals(s, item, "majority")
-            out.append(
-                ReviewItem(item.id, get_record(s, item.record_id), _views(s, item), proposal)
-            )
+            out.append(ReviewItem(item.id, record, _views(s, item), proposal))
             if len(out) >= limit:
                 break
         return out
@@ -99,10 +102,11 @@ def settle(
     """Accept the majority result, correct it, or reject the item; then write it back."""
     with db.write() as s:
         campaign = Campaign.of(campaign_row(s, name))
-        participant(s, campaign, reviewer, REVIEW_ROLES)
+        reviewer_id, viewer = participant(s, campaign, reviewer, REVIEW_ROLES)
         item = s.get(AnnotationItemRow, item_id, with_for_update={"key_share": True})
         if item is None or item.campaign_id != campaign.id:
             raise NotFound(f"no item {item_id} in {name}", object_id=item_id)
+        _visible(s, item, viewer)
         if reviewer in annotators_of(s, item.id):
             raise PolicyRefused(
                 f"{reviewer} labelled this item and may not review it", object_id=item_id
@@ -117,6 +121,7 @@ def settle(
         else:
             raise QianmoError(f"unknown decision {decision!r}", field="decision")
         write_back(s, campaign, item, result, reviewer=reviewer, reject=decision == "reject")
+        _bar_from_labelling(s, item, reviewer_id)
         audit(
             s,
             actor=reviewer,
@@ -165,3 +170,50 @@ def _holds_lease(session: Session, item_id: str, user: str) -> bool:
         ).first()
         is not None
     )
+
+
+def _bar_from_labelling(session: Session, item: AnnotationItemRow, reviewer_id: str) -> None:
+    """A reviewer never labels the item they settled, even when a new question reopens it.
+
+    The claim query already leaves out items a person discarded, so the review is recorded
+    as a finished discard of the item by the reviewer: it never enters their queue again.
+    """
+    now = utcnow()
+    session.add(
+        AnnotationAssignmentRow(
+            id=new_id(),
+            campaign_id=item.campaign_id,
+            item_id=item.id,
+            annotator_id=reviewer_id,
+            state="discarded",
+            gold=False,
+            expires_at=now,
+            finished_at=now,
+        )
+    )
+
+
+def review_item(db: Database, name: str, item_id: str, reviewer: str) -> ReviewItem:
+    """One item of the review queue, for a reviewer who may settle it (see `settle`)."""
+    with db.read() as s:
+        campaign = Campaign.of(campaign_row(s, name))
+        _, viewer = participant(s, campaign, reviewer, REVIEW_ROLES)
+        item = s.get(AnnotationItemRow, item_id)
+        if item is None or item.campaign_id != campaign.id:
+            raise NotFound(f"no item {item_id} in {name}", object_id=item_id)
+        record = _visible(s, item, viewer)
+        if reviewer in annotators_of(s, item.id):
+            raise PolicyRefused(
+                f"{reviewer} labelled this item and may not review it", object_id=item_id
+            )
+        if item.state != "review":
+            raise QianmoError(f"this item is {item.state}, not in review", object_id=item_id)
+        _, proposal = proposals(s, item, "majority")
+        return ReviewItem(item.id, record, _views(s, item), proposal)
+
+
+def _visible(session: Session, item: AnnotationItemRow, viewer: Viewer) -> Record:
+    record = get_record(session, item.record_id)
+    if not can_see(viewer, record):
+        raise NotFound(f"no item {item.id}", object_id=item.id)
+    return record

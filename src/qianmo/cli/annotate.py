@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import orjson
 import typer
@@ -26,6 +25,7 @@ from qianmo.annotate import (
     progress,
     submit,
 )
+from qianmo.cli._annotate_review import parse_answers, review_app
 from qianmo.cli._common import actor, console, print_json, safe, workspace
 from qianmo.cli._demo_context import DemoContext
 from qianmo.errors import QianmoError
@@ -41,6 +41,7 @@ gold_app = typer.Typer(help="Mark gold items with known answers.", no_args_is_he
 annotate_app.add_typer(campaign_app, name="campaign")
 annotate_app.add_typer(question_app, name="question")
 annotate_app.add_typer(gold_app, name="gold")
+annotate_app.add_typer(review_app, name="review")
 
 SPEC_HELP = (
     "NAME:TYPE[ARGS] (repeatable): choice[a,b] multi[a,b] taxonomy rating[1-5] mcq "
@@ -141,16 +142,6 @@ def question_add(
     console.print(f"{safe(name)}: question {safe(spec)} is version {version}")
 
 
-def _answers(pairs: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise QianmoError(f"{pair!r}: write QUESTION=ANSWER", field="answer")
-        out[key.strip()] = value
-    return out
-
-
 @gold_app.command("add")
 def gold_add(
     name: str = typer.Argument(..., help="The campaign."),
@@ -159,9 +150,8 @@ def gold_add(
     qualification: bool = typer.Option(False, "--qualification", help="Part of the entry test."),
 ) -> None:
     """Mark a record as a gold item of the campaign."""
-    mark_gold(
-        workspace(), name, record_id, _answers(answers), actor=actor(), qualification=qualification
-    )
+    answers_ = parse_answers(answers)
+    mark_gold(workspace(), name, record_id, answers_, actor=actor(), qualification=qualification)
     console.print(f"{safe(name)}: {safe(record_id)} is gold")
 
 
@@ -263,6 +253,9 @@ def demo_step(ctx: DemoContext) -> None:
         overlap=2,
         gold_rate=0.0,
         guidelines=DEMO_GUIDELINES,
+        # Two labels that differ send the item to review; a settled "no" rejects the record.
+        agreement="unanimous",
+        reject_if=["correct=no"],
     )
     questions = [parse_spec("correct:choice[yes,no,unsure]"), parse_spec("quality:rating[1-5]")]
     create_campaign(db, DEMO_CAMPAIGN, questions, config, actor="demo")
@@ -275,8 +268,9 @@ def demo_step(ctx: DemoContext) -> None:
     p = progress(db, DEMO_CAMPAIGN)
     items = ", ".join(f"{n} {state}" for state, n in sorted(p.items.items()))
     ctx.console.print(
-        f"annotate: campaign {DEMO_CAMPAIGN} (k=2) · {items} · dave and erin labelled, "
-        "carol reviews (`qianmo annotate status demo-mcq-check`)"
+        f"annotate: campaign {DEMO_CAMPAIGN} (k=2) · {items} · dave and erin labelled; "
+        f"carol reviews at /annotate/{DEMO_CAMPAIGN}/review "
+        f"(`qianmo annotate review list {DEMO_CAMPAIGN} --as carol`)"
     )
 
 
@@ -285,7 +279,9 @@ DEMO_GUIDELINES = """\
 
 For each item, answer **correct** — is the marked answer right? — and rate its **quality**
 (1 = unusable, 5 = ready for a benchmark). Use *unsure* rather than guessing.
-Keys: `1`–`3` answer the first question, `Enter` submits, `s` skips, `d` discards.
+Keys: `1`–`3` answer *correct*, then `1`–`5` rate *quality*; `Enter` submits, `s` skips,
+`d` discards. When the two labels of an item differ, a reviewer settles it; a settled *no*
+rejects the record.
 """
 
 

@@ -11,6 +11,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from qianmo.web._markdown import render_markdown
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 
@@ -32,6 +34,7 @@ def make_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["markdown"] = render_markdown
     return env
 
 
