@@ -18,6 +18,7 @@ from qianmo.circulate._release import (
 from qianmo.circulate._request import USES, Audience, Directory, ReleaseRequest
 from qianmo.circulate._rules import RuleTable, load_rules
 from qianmo.circulate._splits import SPLITS, assign_splits, group_members
+from qianmo.circulate._view import RecordView
 
 __all__ = [
     "FORMATS",
@@ -29,6 +30,7 @@ __all__ = [
     "Denial",
     "Directory",
     "Member",
+    "RecordView",
     "ReleaseDiff",
     "ReleaseRequest",
     "RuleTable",

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from qianmo.circulate._card import render_card
 from qianmo.circulate._check import check
+from qianmo.circulate._gc import collector_paused
 from qianmo.circulate._outright import refusal
 from qianmo.circulate._request import ReleaseRequest
 from qianmo.circulate._splits import assign_splits
@@ -30,6 +31,7 @@ from qianmo.store import (
 
 EVALUATION_FRACTIONS = (0.0, 0.0, 1.0)  # an evaluation-only release is all held out
 INSERT_BATCH = 5000
+MEMBERS = cast(Table, ReleaseMemberRow.__table__)  # core inserts: no ORM bulk bookkeeping per row
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ def create_release(
     return _store(db, report.request, version, summary, snap, actor=actor)
 
 
+@collector_paused()
 def _store(
     db: Database,
     request: ReleaseRequest,
@@ -137,7 +140,7 @@ def _store(
                 {"release_id": release_id, **m.__dict__}
                 for m in members[start : start + INSERT_BATCH]
             ]
-            s.execute(insert(ReleaseMemberRow), batch)
+            s.execute(insert(MEMBERS), batch)
         audit(
             s,
             actor=actor,
