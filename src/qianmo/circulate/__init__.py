@@ -1,5 +1,6 @@
 """Circulation: the decision function, releases (snapshots, splits, cards, diffs) and exports."""
 
+from qianmo.circulate._access import get_visible_release, release_visible, visible_releases
 from qianmo.circulate._check import CheckReport, Denial, Member, check, decision_table, evaluate
 from qianmo.circulate._decide import Decision, decide, deny, is_derived
 from qianmo.circulate._diff import ReleaseDiff, diff_releases
@@ -46,6 +47,7 @@ __all__ = [
     "evaluate",
     "export_release",
     "get_release",
+    "get_visible_release",
     "group_members",
     "is_derived",
     "list_releases",
@@ -53,7 +55,9 @@ __all__ = [
     "load_rules",
     "pseudonym",
     "refusal",
+    "release_visible",
     "resolve",
     "snapshot",
     "verify_export",
+    "visible_releases",
 ]

@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import heapq
 import io
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,7 +29,15 @@ from qianmo.circulate._request import ReleaseRequest
 from qianmo.circulate._rules import load_rules
 from qianmo.circulate._view import RecordView
 from qianmo.standard import canonical_json
-from qianmo.store import Database, RecordFilter, RecordRow, audit, put_artifact
+from qianmo.store import (
+    Database,
+    RecordFilter,
+    RecordRow,
+    Viewer,
+    audit,
+    put_artifact,
+    visible_condition,
+)
 
 
 @dataclass(slots=True)
@@ -117,23 +126,25 @@ def _denial(rid: str, version: int, chash: str, verdict: Decision) -> Denial:
 def _member(v: RecordView, train: bool) -> Member:
     dup = v.flags.get("duplicate") or {}
     cluster = dup.get("cluster")
+    # Few distinct values repeat over hundreds of thousands of members: share one string each.
+    intern = sys.intern
     return Member(
         id=v.id,
         version=v.version,
         content_hash=v.content_hash,
-        kind=v.kind,
-        lang=v.lang,
-        domain=v.domain or "",
+        kind=intern(v.kind),
+        lang=intern(v.lang),
+        domain=intern(v.domain or ""),
         root=v.root or v.id,
         cluster=str(cluster) if cluster is not None else None,
         train=train,
-        license=v.license,
-        org=v.org,
-        source=v.source_name,
+        license=intern(v.license),
+        org=intern(v.org),
+        source=intern(v.source_name),
         score=v.score,
         flags=_flags(tuple(sorted(v.flags))),
-        tlp=v.tlp,
-        classification=v.classification,
+        tlp=intern(v.tlp),
+        classification=intern(v.classification),
     )
 
 
@@ -154,7 +165,9 @@ def _flags(names: tuple[str, ...]) -> tuple[str, ...]:
     return _FLAG_SETS.setdefault(names, names)
 
 
-def iter_views(session: Session, flt: RecordFilter) -> Iterator[RecordView]:
+def iter_views(
+    session: Session, flt: RecordFilter, viewer: Viewer | None = None
+) -> Iterator[RecordView]:
     """Every selected record's view, in id order, read in large keyset pages.
 
     Only the id and the JSON as text are read, and orjson parses it: no `Record` validation
@@ -163,6 +176,8 @@ def iter_views(session: Session, flt: RecordFilter) -> Iterator[RecordView]:
     while True:
         query = cast("Select[Any]", select(RecordRow.id, type_coerce(RecordRow.data, Text)))
         query = flt.apply(query).where(RecordRow.id > after).order_by(RecordRow.id).limit(PAGE)
+        if viewer is not None:  # a request made by a user covers only what they may see
+            query = query.where(visible_condition(viewer))
         page = session.execute(query).all()
         for _, data in page:
             yield RecordView.from_data(as_json(data))
@@ -171,8 +186,9 @@ def iter_views(session: Session, flt: RecordFilter) -> Iterator[RecordView]:
         after = page[-1][0]
 
 
-def evaluate(db: Database, request: ReleaseRequest) -> CheckReport:
-    """Decide every selected record (no audit entry; see `check`)."""
+def evaluate(db: Database, request: ReleaseRequest, viewer: Viewer | None = None) -> CheckReport:
+    """Decide every selected record (no audit entry; see `check`); with a viewer, only the
+    records they may see are selected, so no count in the report reveals any other."""
     flt = RecordFilter.parse(request.filters)
     with db.read() as s:
         request = resolve(s, request)
@@ -180,7 +196,7 @@ def evaluate(db: Database, request: ReleaseRequest) -> CheckReport:
     rules = load_rules()
     members, denied = report.members, report.denied
     with db.read() as s, collector_paused():
-        for view in iter_views(s, flt):
+        for view in iter_views(s, flt, viewer):
             verdict = decide(view, request, rules)
             if verdict.allowed:
                 members.append(_member(view, verdict.train))
@@ -245,15 +261,22 @@ def _pack(report: CheckReport) -> tuple[str, bytes]:
     """SHA-256 of the decision table and the table gzipped, without holding it uncompressed."""
     digest, buffer = hashlib.sha256(), io.BytesIO()
     with collector_paused(), gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as packed:
+        chunk: list[bytes] = []
         for line in decision_lines(report):
             digest.update(line)
-            packed.write(line)
+            chunk.append(line)
+            if len(chunk) == PAGE:  # one compress call per page, not per line
+                packed.write(b"".join(chunk))
+                chunk.clear()
+        packed.write(b"".join(chunk))
     return digest.hexdigest(), buffer.getvalue()
 
 
-def check(db: Database, request: ReleaseRequest, *, actor: str) -> CheckReport:
+def check(
+    db: Database, request: ReleaseRequest, *, actor: str, viewer: Viewer | None = None
+) -> CheckReport:
     """Evaluate the request and write one audit entry with its decision table's digest."""
-    report = evaluate(db, request)
+    report = evaluate(db, request, viewer)
     report.decision_digest, packed = _pack(report)
     with db.write() as s:
         report.decision_artifact = put_artifact(

@@ -24,8 +24,10 @@ from qianmo.store import (
     JobContext,
     ReleaseMemberRow,
     ReleaseRow,
+    Viewer,
     audit,
     job_handler,
+    load_viewer,
     put_artifact,
 )
 
@@ -75,7 +77,12 @@ def list_releases(session: Session, name: str | None = None) -> list[ReleaseRow]
 
 
 def create_release(
-    db: Database, request: ReleaseRequest, version: str, *, actor: str
+    db: Database,
+    request: ReleaseRequest,
+    version: str,
+    *,
+    actor: str,
+    viewer: Viewer | None = None,
 ) -> dict[str, Any]:
     """Check, split and store a release; refuses what the rules forbid and existing versions."""
     _check_version(version)
@@ -90,7 +97,7 @@ def create_release(
     if taken:
         raise QianmoError(f"{request.name}@{version} exists; releases are immutable")
     reason = refusal(request)
-    report = check(db, request, actor=actor)
+    report = check(db, request, actor=actor, viewer=viewer)
     reason = reason or report.refusal()
     if reason is None and not report.members:
         reason = "the selection holds no records"
@@ -177,5 +184,10 @@ def snapshot(session: Session, release_id: str) -> list[SnapshotMember]:
 def release_job(ctx: JobContext) -> dict[str, Any]:
     request = ReleaseRequest.from_json(ctx.params["request"])
     ctx.progress(0, None, f"building {request.name}@{ctx.params['version']}")
-    result = create_release(ctx.db, request, ctx.params["version"], actor=ctx.actor)
+    viewer = None
+    if ctx.params.get("viewer"):  # asked for by a user (web): only what they may see
+        with ctx.db.read() as s:
+            viewer = load_viewer(s, ctx.params["viewer"])
+    version = ctx.params["version"]
+    result = create_release(ctx.db, request, version, actor=ctx.actor, viewer=viewer)
     return {k: result[k] for k in ("id", "name", "version", "records", "splits", "license")}

@@ -9,18 +9,13 @@ which `tests/circulate/test_view.py` checks over the decision table's cases.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from typing import Any
 
 from qianmo.standard import Record
 
 _EMPTY: dict[str, Any] = {}
-
-
-def _s(value: str) -> str:
-    # Few distinct values repeat over hundreds of thousands of records: share one string each.
-    return sys.intern(value)
+_NONE: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)  # not frozen: frozen init costs ~2x, and views are never changed
@@ -56,23 +51,25 @@ class RecordView:
             id=data["id"],
             version=data.get("version", 1),
             content_hash=data.get("content_hash", ""),
-            kind=_s(data["kind"]),
-            lang=_s(data.get("lang", "und")),
-            domain=_s(data["domain"]) if data.get("domain") else None,
-            status=_s(data.get("status", "raw")),
-            source_name=_s(source["name"]),
-            org=_s(source.get("org") or ""),
-            license=_s(source.get("license", "LicenseRef-unknown")),
-            tlp=_s(source.get("tlp", "CLEAR")),
-            classification=_s(data.get("classification", "general")),
-            personal_info=_s(data.get("personal_info", "unknown")),
+            kind=data["kind"],
+            lang=data.get("lang", "und"),
+            domain=data["domain"] if data.get("domain") else None,
+            status=data.get("status", "raw"),
+            source_name=source["name"],
+            org=source.get("org") or "",
+            license=source.get("license", "LicenseRef-unknown"),
+            tlp=source.get("tlp", "CLEAR"),
+            classification=data.get("classification", "general"),
+            personal_info=data.get("personal_info", "unknown"),
             eval_only=bool(data.get("eval_only", False)),
             restrictions=tuple(data.get("restrictions") or ()),
             flags=quality.get("flags") or _EMPTY,
             score=quality.get("score"),
             root=lineage.get("root"),
             has_parents=bool(lineage.get("parents")),
-            step_types=frozenset(s["type"] for s in lineage.get("steps") or ()),
+            step_types=frozenset(s["type"] for s in steps)
+            if (steps := lineage.get("steps"))
+            else _NONE,
         )
 
     @classmethod
@@ -81,16 +78,16 @@ class RecordView:
             id=record.id,
             version=record.version,
             content_hash=record.content_hash,
-            kind=_s(record.kind.value),
-            lang=_s(record.lang),
-            domain=_s(record.domain) if record.domain else None,
-            status=_s(record.status.value),
-            source_name=_s(record.source.name),
-            org=_s(record.source.org or ""),
-            license=_s(record.source.license),
-            tlp=_s(record.source.tlp.value),
-            classification=_s(record.classification.value),
-            personal_info=_s(record.personal_info.value),
+            kind=record.kind.value,
+            lang=record.lang,
+            domain=record.domain if record.domain else None,
+            status=record.status.value,
+            source_name=record.source.name,
+            org=record.source.org or "",
+            license=record.source.license,
+            tlp=record.source.tlp.value,
+            classification=record.classification.value,
+            personal_info=record.personal_info.value,
             eval_only=record.eval_only,
             restrictions=tuple(record.restrictions),
             flags=record.quality.flags,
