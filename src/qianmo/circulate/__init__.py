@@ -11,6 +11,7 @@ from qianmo.circulate._outright import refusal
 from qianmo.circulate._pseudonym import pseudonym
 from qianmo.circulate._release import (
     SnapshotMember,
+    check_version,
     create_release,
     get_release,
     list_releases,
@@ -39,6 +40,7 @@ __all__ = [
     "VerifyReport",
     "assign_splits",
     "check",
+    "check_version",
     "create_release",
     "decide",
     "decision_table",

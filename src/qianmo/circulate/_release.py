@@ -52,7 +52,7 @@ def parse_ref(ref: str) -> tuple[str, str | None]:
     return name, version or None
 
 
-def _check_version(version: str) -> None:
+def check_version(version: str) -> None:
     parts = version.split(".")
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
         raise QianmoError(f"{version!r} is not X.Y.Z", field="version")
@@ -85,7 +85,7 @@ def create_release(
     viewer: Viewer | None = None,
 ) -> dict[str, Any]:
     """Check, split and store a release; refuses what the rules forbid and existing versions."""
-    _check_version(version)
+    check_version(version)
     if request.use == "evaluation-only":
         request = replace(request, fractions=EVALUATION_FRACTIONS)
     with db.read() as s:
