@@ -1,5 +1,6 @@
 """Circulation: the decision function, releases (snapshots, splits, cards, diffs) and exports."""
 
+from qianmo.circulate._access import get_visible_release, release_visible, visible_releases
 from qianmo.circulate._check import CheckReport, Denial, Member, check, decision_table, evaluate
 from qianmo.circulate._decide import Decision, decide, deny, is_derived
 from qianmo.circulate._diff import ReleaseDiff, diff_releases
@@ -10,6 +11,7 @@ from qianmo.circulate._outright import refusal
 from qianmo.circulate._pseudonym import pseudonym
 from qianmo.circulate._release import (
     SnapshotMember,
+    check_version,
     create_release,
     get_release,
     list_releases,
@@ -18,6 +20,7 @@ from qianmo.circulate._release import (
 from qianmo.circulate._request import USES, Audience, Directory, ReleaseRequest
 from qianmo.circulate._rules import RuleTable, load_rules
 from qianmo.circulate._splits import SPLITS, assign_splits, group_members
+from qianmo.circulate._view import RecordView
 
 __all__ = [
     "FORMATS",
@@ -29,6 +32,7 @@ __all__ = [
     "Denial",
     "Directory",
     "Member",
+    "RecordView",
     "ReleaseDiff",
     "ReleaseRequest",
     "RuleTable",
@@ -36,6 +40,7 @@ __all__ = [
     "VerifyReport",
     "assign_splits",
     "check",
+    "check_version",
     "create_release",
     "decide",
     "decision_table",
@@ -44,6 +49,7 @@ __all__ = [
     "evaluate",
     "export_release",
     "get_release",
+    "get_visible_release",
     "group_members",
     "is_derived",
     "list_releases",
@@ -51,7 +57,9 @@ __all__ = [
     "load_rules",
     "pseudonym",
     "refusal",
+    "release_visible",
     "resolve",
     "snapshot",
     "verify_export",
+    "visible_releases",
 ]

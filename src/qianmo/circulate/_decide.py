@@ -12,7 +12,8 @@ from functools import lru_cache
 
 from qianmo.circulate._request import ReleaseRequest
 from qianmo.circulate._rules import RuleTable, load_rules
-from qianmo.standard import LicenseTerms, Record, Status, load_licenses
+from qianmo.circulate._view import RecordView, as_view
+from qianmo.standard import LicenseTerms, Record, load_licenses
 
 
 @dataclass(frozen=True)
@@ -38,29 +39,28 @@ def license_terms(expression: str) -> LicenseTerms:
     return load_licenses().terms(expression)
 
 
-def is_derived(record: Record, rules: RuleTable) -> bool:
+def is_derived(record: Record | RecordView, rules: RuleTable) -> bool:
     """Annotated, redacted, generated or otherwise derived from another item."""
-    if record.lineage.parents:
-        return True
-    if any(step.type in rules.derived_step_types for step in record.lineage.steps):
+    view = as_view(record)
+    if view.has_parents or view.step_types & rules.derived_step_types:
         return True
     for name in rules.blocking_flags:
-        flag = record.quality.flags.get(name)
+        flag = view.flags.get(name)
         if flag and flag.get("resolved") and flag.get("redacted", True):
             return True  # a resolved pii/secret finding was redacted: the content was edited
     return False
 
 
-def _status(r: Record, q: ReleaseRequest, t: RuleTable) -> Decision | None:
-    if r.status is Status.WITHDRAWN:
+def _status(r: RecordView, q: ReleaseRequest, t: RuleTable) -> Decision | None:
+    if r.status == "withdrawn":
         return deny("status.withdrawn", "withdrawn by its contributor")
-    if r.status is not Status.ACCEPTED:
-        return deny("status.not_accepted", f"status is {r.status.value}, not accepted")
+    if r.status != "accepted":
+        return deny("status.not_accepted", f"status is {r.status}, not accepted")
     return None
 
 
-def _tlp(r: Record, q: ReleaseRequest, t: RuleTable) -> Decision | None:
-    level, org = r.source.tlp.value, r.source.org or ""
+def _tlp(r: RecordView, q: ReleaseRequest, t: RuleTable) -> Decision | None:
+    level, org = r.tlp, r.org
     scope = t.tlp_scope.get(level, "nobody")
     if scope == "nobody":
         return deny("tlp.red", f"TLP:{level} is never released")
@@ -79,8 +79,8 @@ def _tlp(r: Record, q: ReleaseRequest, t: RuleTable) -> Decision | None:
     return deny("tlp.audience", f"TLP:{level} reaches {who}, not {audience}")
 
 
-def _classification(r: Record, q: ReleaseRequest, t: RuleTable) -> Decision | None:
-    level = r.classification.value
+def _classification(r: RecordView, q: ReleaseRequest, t: RuleTable) -> Decision | None:
+    level = r.classification
     scope = t.classification_scope.get(level, "nobody")
     if scope == "nobody":
         return deny("classification.core", f"{level} data never leaves the workspace")
@@ -93,11 +93,11 @@ def _classification(r: Record, q: ReleaseRequest, t: RuleTable) -> Decision | No
     return None
 
 
-def _personal(r: Record, q: ReleaseRequest, t: RuleTable) -> Decision | None:
-    if r.personal_info.value not in t.personal_info_allowed:
+def _personal(r: RecordView, q: ReleaseRequest, t: RuleTable) -> Decision | None:
+    if r.personal_info not in t.personal_info_allowed:
         allowed = " or ".join(sorted(t.personal_info_allowed))
-        return deny("personal_info", f"personal_info is {r.personal_info.value}, not {allowed}")
-    flags = r.quality.flags
+        return deny("personal_info", f"personal_info is {r.personal_info}, not {allowed}")
+    flags = r.flags
     for name in t.blocking_flags:
         if name in flags and not flags[name].get("resolved", False):
             return deny("flag.blocking", f"unresolved {name} finding")
@@ -107,8 +107,8 @@ def _personal(r: Record, q: ReleaseRequest, t: RuleTable) -> Decision | None:
     return None
 
 
-def _license(r: Record, q: ReleaseRequest, t: RuleTable) -> Decision | None:
-    terms = license_terms(r.source.license)
+def _license(r: RecordView, q: ReleaseRequest, t: RuleTable) -> Decision | None:
+    terms = license_terms(r.license)
     properties = {
         "unknown": terms.unknown,
         "academic_only": terms.academic_only,
@@ -141,7 +141,7 @@ def share_alike_conflict(terms: LicenseTerms, carried: str | None) -> Decision |
     return None
 
 
-def _restrictions(r: Record, q: ReleaseRequest, t: RuleTable) -> Decision | None:
+def _restrictions(r: RecordView, q: ReleaseRequest, t: RuleTable) -> Decision | None:
     names = t.use_names.get(q.use, frozenset({q.use}))
     width = t.audience_breadth.get(q.audience.kind, 0)
     orgs, users = set(), set()
@@ -173,20 +173,25 @@ def _named_within(q: ReleaseRequest, orgs: frozenset[str], users: frozenset[str]
     )
 
 
-Rule = Callable[[Record, ReleaseRequest, RuleTable], Decision | None]
+Rule = Callable[[RecordView, ReleaseRequest, RuleTable], Decision | None]
 RULES: tuple[Rule, ...] = (_status, _tlp, _classification, _personal, _license, _restrictions)
 
 
-def decide(record: Record, request: ReleaseRequest, rules: RuleTable | None = None) -> Decision:
-    """allow, or deny(rule, reason) naming the first rule that objects."""
+def decide(
+    record: Record | RecordView, request: ReleaseRequest, rules: RuleTable | None = None
+) -> Decision:
+    """allow, or deny(rule, reason) naming the first rule that objects.
+
+    Takes a `Record` or the `RecordView` of one (what a release check reads from the store)."""
+    view = as_view(record)
     table = rules or load_rules()
     for rule in RULES:
-        verdict = rule(record, request, table)
+        verdict = rule(view, request, table)
         if verdict is not None:
             return verdict
-    if record.eval_only:
+    if view.eval_only:
         return Decision(True, reason="eval_only: never in a training split", train=False)
     for name in table.no_train_flags:
-        if name in record.quality.flags:
+        if name in view.flags:
             return Decision(True, reason=f"{name}: never in a training split", train=False)
     return ALLOW

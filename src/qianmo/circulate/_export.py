@@ -19,6 +19,8 @@ from sqlalchemy import Text, select, type_coerce
 from sqlalchemy.orm import Session
 
 from qianmo.circulate._card import render_card, render_notice
+from qianmo.circulate._check import as_json
+from qianmo.circulate._gc import collector_paused
 from qianmo.circulate._manifest import write_manifest
 from qianmo.circulate._pseudonym import pseudonymise_lineage, pseudonymise_restrictions
 from qianmo.circulate._release import get_release
@@ -122,21 +124,21 @@ def iter_split(
         missing = [rid for rid, data in page if data is None]
         if missing:
             raise QianmoError("record version missing from the store", object_id=missing[0])
-        yield [export_row(_json(data), secret, rules) for _, data in page]
+        yield [export_row(as_json(data), secret, rules) for _, data in page]
         after = page[-1][0]
 
 
-def _json(value: Any) -> dict[str, Any]:
-    # PostgreSQL's driver may already hand back a parsed document
-    data: dict[str, Any] = orjson.loads(value) if isinstance(value, str | bytes) else value
-    return data
-
-
 def _arrow_page(rows: list[dict[str, Any]]) -> pa.Table:
-    for row in rows:
-        for col in JSON_COLUMNS:
-            row[col] = orjson.dumps(row[col], option=orjson.OPT_SORT_KEYS).decode()
-    return pa.Table.from_pylist(rows, schema=SCHEMA)
+    """Rows to columns by hand, then one `from_pydict`: about twice as fast as `from_pylist`,
+    which walks every row's dict in pyarrow (and imports pandas on first use)."""
+    columns: dict[str, list[Any]] = {name: [r[name] for r in rows] for name in SCHEMA.names}
+    for col in JSON_COLUMNS:
+        columns[col] = [_dumps(v) for v in columns[col]]
+    return pa.Table.from_pydict(columns, schema=SCHEMA)
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _write_jsonl(pages: Iterator[list[dict[str, Any]]], path: Path) -> None:
@@ -193,6 +195,22 @@ def _prepare(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
+def _write_split(
+    s: Session, release_id: str, split: str, fmt: str, out: Path, secret: bytes, digest: str
+) -> None:
+    with collector_paused():
+        pages = iter_split(s, release_id, split, secret)
+        if fmt == "jsonl":
+            (out / "data").mkdir(exist_ok=True)
+            _write_jsonl(pages, out / "data" / f"{split}.jsonl")
+        elif fmt == "parquet":
+            (out / "data").mkdir(exist_ok=True)
+            _write_parquet(pages, out / "data" / f"{split}-00000-of-00001.parquet")
+        else:
+            seed = f"{digest}:{split}".encode()
+            _write_hf(pages, out / split, split, hashlib.sha256(seed).hexdigest()[:16])
+
+
 def export_release(db: Database, ref: str, fmt: str, out: Path, *, secret: bytes) -> dict[str, Any]:
     """Write the release to `out` (a new or empty folder); returns the manifest."""
     if fmt not in FORMATS:
@@ -206,16 +224,7 @@ def export_release(db: Database, ref: str, fmt: str, out: Path, *, secret: bytes
         (out / "NOTICE").write_text(render_notice(rel.name, rel.version, summary), "utf-8")
         present = [sp for sp in SPLITS if summary["splits"].get(sp)]
         for split in present:
-            pages = iter_split(s, rel.id, split, secret)
-            if fmt == "jsonl":
-                (out / "data").mkdir(exist_ok=True)
-                _write_jsonl(pages, out / "data" / f"{split}.jsonl")
-            elif fmt == "parquet":
-                (out / "data").mkdir(exist_ok=True)
-                _write_parquet(pages, out / "data" / f"{split}-00000-of-00001.parquet")
-            else:
-                seed = f"{summary['members_digest']}:{split}".encode()
-                _write_hf(pages, out / split, split, hashlib.sha256(seed).hexdigest()[:16])
+            _write_split(s, rel.id, split, fmt, out, secret, summary["members_digest"])
         if fmt == "hf":
             (out / "dataset_dict.json").write_bytes(orjson.dumps({"splits": present}))
         header = {

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from qianmo.circulate._card import render_card
 from qianmo.circulate._check import check
+from qianmo.circulate._gc import collector_paused
 from qianmo.circulate._outright import refusal
 from qianmo.circulate._request import ReleaseRequest
 from qianmo.circulate._splits import assign_splits
@@ -23,13 +24,16 @@ from qianmo.store import (
     JobContext,
     ReleaseMemberRow,
     ReleaseRow,
+    Viewer,
     audit,
     job_handler,
+    load_viewer,
     put_artifact,
 )
 
 EVALUATION_FRACTIONS = (0.0, 0.0, 1.0)  # an evaluation-only release is all held out
 INSERT_BATCH = 5000
+MEMBERS = cast(Table, ReleaseMemberRow.__table__)  # core inserts: no ORM bulk bookkeeping per row
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ def parse_ref(ref: str) -> tuple[str, str | None]:
     return name, version or None
 
 
-def _check_version(version: str) -> None:
+def check_version(version: str) -> None:
     parts = version.split(".")
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
         raise QianmoError(f"{version!r} is not X.Y.Z", field="version")
@@ -73,10 +77,15 @@ def list_releases(session: Session, name: str | None = None) -> list[ReleaseRow]
 
 
 def create_release(
-    db: Database, request: ReleaseRequest, version: str, *, actor: str
+    db: Database,
+    request: ReleaseRequest,
+    version: str,
+    *,
+    actor: str,
+    viewer: Viewer | None = None,
 ) -> dict[str, Any]:
     """Check, split and store a release; refuses what the rules forbid and existing versions."""
-    _check_version(version)
+    check_version(version)
     if request.use == "evaluation-only":
         request = replace(request, fractions=EVALUATION_FRACTIONS)
     with db.read() as s:
@@ -88,7 +97,7 @@ def create_release(
     if taken:
         raise QianmoError(f"{request.name}@{version} exists; releases are immutable")
     reason = refusal(request)
-    report = check(db, request, actor=actor)
+    report = check(db, request, actor=actor, viewer=viewer)
     reason = reason or report.refusal()
     if reason is None and not report.members:
         reason = "the selection holds no records"
@@ -102,6 +111,7 @@ def create_release(
     return _store(db, report.request, version, summary, snap, actor=actor)
 
 
+@collector_paused()
 def _store(
     db: Database,
     request: ReleaseRequest,
@@ -137,7 +147,7 @@ def _store(
                 {"release_id": release_id, **m.__dict__}
                 for m in members[start : start + INSERT_BATCH]
             ]
-            s.execute(insert(ReleaseMemberRow), batch)
+            s.execute(insert(MEMBERS), batch)
         audit(
             s,
             actor=actor,
@@ -174,5 +184,10 @@ def snapshot(session: Session, release_id: str) -> list[SnapshotMember]:
 def release_job(ctx: JobContext) -> dict[str, Any]:
     request = ReleaseRequest.from_json(ctx.params["request"])
     ctx.progress(0, None, f"building {request.name}@{ctx.params['version']}")
-    result = create_release(ctx.db, request, ctx.params["version"], actor=ctx.actor)
+    viewer = None
+    if ctx.params.get("viewer"):  # asked for by a user (web): only what they may see
+        with ctx.db.read() as s:
+            viewer = load_viewer(s, ctx.params["viewer"])
+    version = ctx.params["version"]
+    result = create_release(ctx.db, request, version, actor=ctx.actor, viewer=viewer)
     return {k: result[k] for k in ("id", "name", "version", "records", "splits", "license")}

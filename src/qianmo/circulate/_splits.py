@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import xxhash
 
 from qianmo.circulate._check import Member
+from qianmo.circulate._gc import collector_paused
 
 SPLITS = ("train", "validation", "test")
 
@@ -64,6 +65,7 @@ def _pick(counts: list[int], fractions: Sequence[float], size: int, allowed: Seq
     return max(usable, key=lambda i: (fractions[i] * total - counts[i], -i))
 
 
+@collector_paused()
 def assign_splits(members: Sequence[Member], *, seed: int, fractions: Sequence[float]) -> None:
     """Set `split` on every member."""
     strata: dict[tuple[str, str, str], list[list[Member]]] = defaultdict(list)

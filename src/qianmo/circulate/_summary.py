@@ -9,6 +9,7 @@ from typing import Any
 
 from qianmo.circulate._check import CheckReport, Member
 from qianmo.circulate._decide import license_terms
+from qianmo.circulate._gc import collector_paused
 from qianmo.circulate._splits import SPLITS
 from qianmo.standard import TLP, Classification, load_licenses
 
@@ -44,6 +45,7 @@ def _notices(members: Sequence[Member]) -> list[dict[str, str]]:
     return [{"license": i, "notice": table.get(i).notice} for i in ids]
 
 
+@collector_paused()
 def summarise(report: CheckReport) -> dict[str, Any]:
     members = report.members
     tlps = [TLP(m.tlp) for m in members]
