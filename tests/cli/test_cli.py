@@ -6,7 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+import typer
+from sqlalchemy import text
 
+from qianmo.cli._common import err_console, run_app
 from qianmo.settings import Settings
 from qianmo.store import add_records, init_workspace
 from tests.conftest import CliResult
@@ -113,3 +116,24 @@ def test_audit_verify_fails_on_a_tampered_chain(cli, loaded, workspace_home: Pat
     assert result.code == 1
     assert json.loads(result.out)["first_bad_entry"] == 1
     assert "audit entry 1: altered" in result.err
+
+
+def test_a_command_opens_its_workspace_once_and_closes_it_at_the_end(cli) -> None:  # type: ignore[no-untyped-def]
+    from qianmo.cli import _common
+
+    assert cli("init").code == 0
+    seen: list[object] = []
+    probe = typer.Typer()
+
+    @probe.command()
+    def twice() -> None:
+        first = _common.workspace()
+        with first.read() as s:
+            s.execute(text("SELECT 1"))
+        seen.extend([first, _common.workspace(), first.engine.pool.checkedin()])
+
+    assert run_app(probe, err_console, []) == 0
+    assert seen[0] is seen[1]
+    assert seen[2] == 1  # the connection went back to the pool and stayed open meanwhile
+    assert _common._open == {}
+    assert seen[0].engine.pool.checkedin() == 0  # type: ignore[attr-defined]

@@ -26,9 +26,25 @@ def settings() -> Settings:
     return get_settings()
 
 
+# One Database per URL for the length of a command: opening one builds an engine and reads
+# every migration script to check the schema, which commands calling `workspace()` in a loop
+# paid each time. `run_app` disposes them when the command ends.
+_open: dict[str, Database] = {}
+
+
 def workspace() -> Database:
     """The current workspace's database (QIANMO_HOME or ./qianmo-data, or QIANMO_DATABASE_URL)."""
-    return open_workspace(settings())
+    current = settings()
+    db = _open.get(current.db_url)
+    if db is None:
+        db = _open[current.db_url] = open_workspace(current)
+    return db
+
+
+def close_workspaces() -> None:
+    """Dispose every database this command opened (its pooled connections close now)."""
+    while _open:
+        _open.popitem()[1].dispose()
 
 
 def actor() -> str:
@@ -60,4 +76,6 @@ def run_app(app: typer.Typer, errors: Console, args: list[str] | None = None) ->
         return 130
     except typer.Exit as e:
         return int(e.exit_code)
+    finally:
+        close_workspaces()
     return code if isinstance(code, int) else 0
