@@ -56,7 +56,7 @@ def test_upgrade_keys_the_entries_of_an_existing_workspace(tmp_path) -> None:  #
     cfg = _config()
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "web01")
+        command.upgrade(cfg, "annotate02")
     old = make_record(content={"text": "written before the key table"})
     with db.write() as s:
         add_records(s, [old], actor="t")

@@ -8,7 +8,7 @@ VACUUM may renumber them, the primary key being text.) PostgreSQL's trigram inde
 index on the column and needs nothing.
 
 Revision ID: fts01
-Revises: web01
+Revises: annotate02
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "fts01"
-down_revision: str | None = "web01"
+down_revision: str | None = "annotate02"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
