@@ -61,6 +61,7 @@ def save_versions(
         saved.append(new)
     # the ORM's bulk update by primary key: one executemany over the batch
     session.execute(update(RecordRow), values)
-    session.execute(insert(RecordVersionRow), versions)
+    # a Core insert: the ORM's bulk path costs more than the rows themselves (as in add_records)
+    session.execute(insert(RecordVersionRow.metadata.tables["record_versions"]), versions)
     audit(session, actor=actor, action=change, object_type="record", object_ids=ids)
     return saved
