@@ -1,17 +1,32 @@
-"""Source importers: objects/s over the shared samples and a generated STIX bundle, the time of a
-no-change re-sync relative to the first import, and the generic ingest's rate on the same
-documents for comparison.
+"""Source importers: objects/s over the shared samples and a generated STIX bundle, against the
+generic ingest's rate for documents of the same text sizes, and the time of a no-change re-sync.
 
     PYTHONPATH=src python bench/sources_bench.py [--shared ../shared/data] [--stix 50000]
+        [--only kev,stix] [--profile DIR]
+
+Each format runs in a child process of its own (so its peak RSS is its own) on a fresh SQLite
+workspace: the first import (`import_source`, what `qianmo sync` runs), a re-sync of the same
+bytes (skipped by the input digest), and a forced re-sync (`sync --full`: every object parsed
+and compared with the stored one). The floor, in the same child: one generated JSONL `document`
+per record the import wrote, with the same text length, through the generic ingest
+(`ingest_file`) into another fresh workspace. Printed: objects/s and records/s of the import,
+the floor's documents/s, records/s ÷ floor (target ≥ 1.0), objects/s ÷ floor, both re-syncs as
+a percentage of the first import (target ≤ 10 %) and the import's peak RSS. With `--profile`,
+each first import is also run under cProfile and its stats dumped to DIR/FORMAT.prof.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import json
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +64,26 @@ TACTICS = [
     "exfiltration",
     "impact",
 ]
+WORDS = [
+    "adversary",
+    "exploit",
+    "payload",
+    "mitigation",
+    "telemetry",
+    "lateral",
+    "credential",
+    "beacon",
+]
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     start = time.perf_counter()
     out = fn()
     return out, time.perf_counter() - start
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _id(kind: str, n: int) -> str:
@@ -75,51 +104,49 @@ def _obj(kind: str, n: int, ext: str, name: str, **extra: Any) -> dict[str, Any]
     }
 
 
-def stix_bundle(total: int) -> dict[str, Any]:
-    """A 2.1 bundle of `total` objects: tactics, techniques, mitigations, groups and the
-    uses/mitigates relationships between them (about 10 % objects, 90 % relationships)."""
-    objs = [
-        _obj("x-mitre-tactic", i, f"TA{i:04d}", t.title(), x_mitre_shortname=t)
-        for i, t in enumerate(TACTICS)
-    ]
+def stix_objects(total: int) -> Iterator[dict[str, Any]]:
+    """`total` STIX 2.1 objects: tactics, techniques, mitigations, groups and the
+    uses/mitigates relationships between them (about 8 % objects, 92 % relationships)."""
+    for i, t in enumerate(TACTICS):
+        yield _obj("x-mitre-tactic", i, f"TA{i:04d}", t.title(), x_mitre_shortname=t)
     n_tech, n_mit, n_grp = total // 20, total // 80, total // 80
     for i in range(n_tech):
         phase = {"kill_chain_name": "mitre-attack", "phase_name": TACTICS[i % len(TACTICS)]}
-        objs.append(
-            _obj(
-                "attack-pattern",
-                i,
-                f"T{1000 + i:04d}",
-                f"Technique {i}",
-                kill_chain_phases=[phase],
-                x_mitre_platforms=["Linux"],
-            )
+        yield _obj(
+            "attack-pattern",
+            i,
+            f"T{1000 + i:04d}",
+            f"Technique {i}",
+            kill_chain_phases=[phase],
+            x_mitre_platforms=["Linux"],
         )
-    objs += [
-        _obj("course-of-action", i, f"M{1000 + i:04d}", f"Mitigation {i}") for i in range(n_mit)
-    ]
-    objs += [_obj("intrusion-set", i, f"G{1000 + i:04d}", f"Group {i}") for i in range(n_grp)]
-    n = 0
-    while len(objs) < total:
-        src, kind = (
-            (_id("course-of-action", n % n_mit), "mitigates")
-            if n % 3 == 0
-            else (_id("intrusion-set", n % n_grp), "uses")
-        )
-        objs.append(
-            {
-                "type": "relationship",
-                "spec_version": "2.1",
-                "id": _id("relationship", n),
-                "created": "2024-01-01T00:00:00.000Z",
-                "modified": "2024-01-01T00:00:00.000Z",
-                "relationship_type": kind,
-                "source_ref": src,
-                "target_ref": _id("attack-pattern", (n * 7) % n_tech),
-            }
-        )
-        n += 1
-    return {"type": "bundle", "id": _id("bundle", 0), "objects": objs}
+    for i in range(n_mit):
+        yield _obj("course-of-action", i, f"M{1000 + i:04d}", f"Mitigation {i}")
+    for i in range(n_grp):
+        yield _obj("intrusion-set", i, f"G{1000 + i:04d}", f"Group {i}")
+    for n in range(total - len(TACTICS) - n_tech - n_mit - n_grp):
+        mitigates = n % 3 == 0
+        yield {
+            "type": "relationship",
+            "spec_version": "2.1",
+            "id": _id("relationship", n),
+            "created": "2024-01-01T00:00:00.000Z",
+            "modified": "2024-01-01T00:00:00.000Z",
+            "relationship_type": "mitigates" if mitigates else "uses",
+            "source_ref": _id("course-of-action", n % n_mit)
+            if mitigates
+            else _id("intrusion-set", n % n_grp),
+            "target_ref": _id("attack-pattern", (n * 7) % n_tech),
+        }
+
+
+def write_bundle(path: Path, total: int) -> None:
+    """The bundle written object by object, so the bench itself stays small in memory."""
+    with path.open("wb") as f:
+        f.write(b'{"type": "bundle", "id": "' + _id("bundle", 0).encode() + b'", "objects": [\n')
+        for n, obj in enumerate(stix_objects(total)):
+            f.write((b",\n" if n else b"") + orjson.dumps(obj))
+        f.write(b"\n]}\n")
 
 
 def fresh_db(workdir: Path, name: str) -> Database:
@@ -128,66 +155,115 @@ def fresh_db(workdir: Path, name: str) -> Database:
     return db
 
 
-def run_format(fmt: str, path: Path, workdir: Path) -> dict[str, float]:
+def _filler(i: int, size: int) -> str:
+    head = f"Floor document {i}. "
+    words: list[str] = []
+    length = len(head)
+    while length < size:
+        words.append(WORDS[(i + len(words)) % len(WORDS)])
+        length += len(words[-1]) + 1
+    return (head + " ".join(words))[: max(size, len(head))]
+
+
+def floor_rate(db: Database, workdir: Path, name: str) -> tuple[int, float]:
+    """Documents/s of the generic JSONL ingest on one document per record `db` holds, each
+    with that record's text length (documents of the same size)."""
+    out = workdir / f"{name}-floor.jsonl"
+    n = 0
+    with db.read() as s, out.open("wb") as f:
+        for n, rec in enumerate(iter_records(s, RecordFilter()), start=1):
+            doc = {
+                "kind": "document",
+                "lang": "en",
+                "content": {"title": f"Floor {n}", "text": _filler(n, len(rec.text()))},
+                "source": {"name": "floor", "original_id": f"floor-{n}", "license": "CC0-1.0"},
+            }
+            f.write(orjson.dumps(doc) + b"\n")
+    other = fresh_db(workdir, f"{name}-floor")
+    _, secs = _timed(lambda: ingest_file(other, out, IngestOptions(format="jsonl"), actor="bench"))
+    other.dispose()
+    return n, n / secs
+
+
+def run_format(fmt: str, path: Path, workdir: Path, profile: Path | None) -> dict[str, float]:
     reader = FORMATS[fmt].reader
-    items, read_s = _timed(lambda: list(reader(path, {}, on_reject=lambda r: None)))
+    objects, read_s = _timed(lambda: sum(1 for _ in reader(path, {}, on_reject=lambda r: None)))
     db = fresh_db(workdir, fmt)
-    first, t1 = _timed(lambda: import_source(db, fmt, [path], actor="bench"))
+    _, t1 = _timed(lambda: import_source(db, fmt, [path], actor="bench"))
+    peak = _peak_mb()
     _, t2 = _timed(lambda: import_source(db, fmt, [path], actor="bench"))
-    written = first.counts.added + first.counts.items_added
-    generic = generic_rate(db, workdir, fmt) if FORMATS[fmt].family else float("nan")
+    forced, t3 = _timed(lambda: import_source(db, fmt, [path], actor="bench", force=True))
+    assert forced.counts.added == forced.counts.updated == 0, forced.counts
+    records, floor = floor_rate(db, workdir, fmt)
     db.dispose()
+    if profile is not None:
+        other = fresh_db(workdir, f"{fmt}-profile")
+        prof = cProfile.Profile()
+        prof.runcall(import_source, other, fmt, [path], actor="bench")
+        prof.dump_stats(profile / f"{fmt}.prof")
+        other.dispose()
     return {
-        "objects": len(items),
-        "read_per_s": len(items) / read_s,
-        "import_per_s": len(items) / t1,
-        "records_per_s": written / t1,
-        "generic_records_per_s": generic,
-        "resync_pct": 100 * t2 / t1,
+        "objects": objects,
+        "records": records,
+        "read_per_s": objects / read_s,
+        "import_per_s": objects / t1,
+        "records_per_s": records / t1,
+        "floor_per_s": floor,
+        "resync_same_pct": 100 * t2 / t1,
+        "resync_full_pct": 100 * t3 / t1,
+        "first_s": t1,
+        "peak_mb": peak,
     }
 
 
-def generic_rate(db: Database, workdir: Path, fmt: str) -> float:
-    """Records/s of the generic JSONL ingest on the same documents and items."""
-    out = workdir / f"{fmt}-records.jsonl"
-    with db.read() as s, out.open("wb") as f:
-        n = 0
-        for rec in iter_records(s, RecordFilter()):
-            data = rec.to_json()
-            data.pop("id")
-            f.write(orjson.dumps(data) + b"\n")
-            n += 1
-    other = fresh_db(workdir, f"{fmt}-generic")
-    _, secs = _timed(lambda: ingest_file(other, out, IngestOptions(format="jsonl"), actor="bench"))
-    other.dispose()
-    return n / secs
+def child(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        result = run_format(args.child, Path(args.path), Path(tmp), args.profile)
+    print(json.dumps(result))
+
+
+def jobs(args: argparse.Namespace, work: Path) -> Iterator[tuple[str, str, Path]]:
+    only = {f for f in args.only.split(",") if f}
+    if args.stix and (not only or "stix" in only):
+        bundle = work / "generated.json"
+        write_bundle(bundle, args.stix)
+        yield f"attack (gen {args.stix // 1000}k)", "attack", bundle
+    for fmt, rel in SAMPLES.items():
+        if (not only or fmt in only) and (args.shared / rel).exists():
+            yield fmt, fmt, args.shared / rel
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", type=Path, default=Path("../shared/data"))
     ap.add_argument("--stix", type=int, default=50_000, help="objects in the generated bundle")
-    ap.add_argument("--only", default="", help="comma-separated formats (default: all)")
+    ap.add_argument("--only", default="", help="comma-separated formats, `stix` (default: all)")
+    ap.add_argument("--profile", type=Path, default=None, help="dump cProfile stats here")
+    ap.add_argument("--child", default="", help=argparse.SUPPRESS)
+    ap.add_argument("--path", default="", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    only = {f for f in args.only.split(",") if f}
-    header = ("format", "objects", "read/s", "import obj/s", "rec/s", "generic rec/s", "re-sync")
-    print("{:<16}{:>9}{:>10}{:>14}{:>9}{:>15}{:>9}".format(*header))
+    if args.child:
+        child(args)
+        return
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    head = ("format", "obj", "rec", "obj/s", "rec/s", "floor/s", "rec÷fl", "obj÷fl")
+    tail = ("re-sync", "--full", "RSS MB")
+    print("{:<18}{:>7}{:>7}{:>8}{:>8}{:>9}{:>8}{:>8}{:>9}{:>8}{:>8}".format(*head, *tail))
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        jobs = [(f, args.shared / rel) for f, rel in SAMPLES.items() if not only or f in only]
-        if args.stix and (not only or "stix" in only):
-            bundle = work / "generated.json"
-            bundle.write_bytes(orjson.dumps(stix_bundle(args.stix)))
-            jobs.append(("attack", bundle))
-        for fmt, path in jobs:
-            if not path.exists():
-                continue
-            r = run_format(fmt, path, work)
-            label = fmt if path.name != "generated.json" else f"attack (gen {args.stix})"
+        for label, fmt, path in jobs(args, Path(tmp)):
+            cmd = [sys.executable, __file__, "--child", fmt, "--path", str(path)]
+            if args.profile:
+                cmd += ["--profile", str(args.profile)]
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            r = json.loads(out.strip().splitlines()[-1])
             print(
-                f"{label:<16}{r['objects']:>9.0f}{r['read_per_s']:>10.0f}"
-                f"{r['import_per_s']:>14.0f}{r['records_per_s']:>9.0f}"
-                f"{r['generic_records_per_s']:>15.0f}{r['resync_pct']:>8.1f}%"
+                f"{label:<18}{r['objects']:>7.0f}{r['records']:>7.0f}{r['import_per_s']:>8.0f}"
+                f"{r['records_per_s']:>8.0f}{r['floor_per_s']:>9.0f}"
+                f"{r['records_per_s'] / r['floor_per_s']:>8.2f}"
+                f"{r['import_per_s'] / r['floor_per_s']:>8.2f}"
+                f"{r['resync_same_pct']:>8.1f}%{r['resync_full_pct']:>7.1f}%{r['peak_mb']:>8.0f}",
+                flush=True,
             )
 
 

@@ -52,6 +52,9 @@ def sync(
     since: str | None = typer.Option(None, "--since", help="Only objects changed on or after."),
     every: str | None = typer.Option(None, "--every", help="Repeat as a job, e.g. 6h or 1d."),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+    full: bool = typer.Option(
+        False, "--full", help="Compare every object even when the mirror's bytes are unchanged."
+    ),
 ) -> None:
     """Import new objects of a source, update changed ones and withdraw removed ones."""
     when = _since(since)
@@ -72,7 +75,7 @@ def sync(
                 f"queued {SYNC_JOB} job {job_id}: every {safe(every)} (`qianmo worker` runs it)"
             )
         return
-    result = sync_source(db, source, path, actor=actor(), since=when)
+    result = sync_source(db, source, path, actor=actor(), since=when, force=full)
     counts = result.counts.as_dict()
     if as_json:
         print_json(

@@ -62,6 +62,7 @@ from qianmo.store._hierarchy import (
     parents,
     related,
     remove_relations,
+    remove_relations_of,
     siblings,
 )
 from qianmo.store._jobs import (
@@ -137,6 +138,7 @@ from qianmo.store._sessions import (
     touch_token,
 )
 from qianmo.store._stats import STAT_FIELDS, record_stats
+from qianmo.store._versions import save_versions
 from qianmo.store._workspace import init_workspace, open_workspace
 
 __all__ = [
@@ -240,6 +242,7 @@ __all__ = [
     "related",
     "remove_membership",
     "remove_relations",
+    "remove_relations_of",
     "request_cancel",
     "require",
     "restore_database",
@@ -250,6 +253,7 @@ __all__ = [
     "row_values",
     "run_job_inline",
     "save_version",
+    "save_versions",
     "search_records",
     "seen_due",
     "session_user",

@@ -52,6 +52,17 @@ def remove_relations(session: Session, scheme: str, child: str) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def remove_relations_of(session: Session, children: Iterable[tuple[str, str]]) -> int:
+    """`remove_relations` for many (scheme, child) pairs, in statements of 500 pairs."""
+    keys = sorted(set(children))
+    removed = 0
+    for start in range(0, len(keys), 500):
+        cond = tuple_(IdRelationRow.scheme, IdRelationRow.child).in_(keys[start : start + 500])
+        result = session.execute(delete(IdRelationRow).where(cond))
+        removed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return removed
+
+
 def parents(session: Session, scheme: str, child: str, relation: str | None = None) -> list[str]:
     """Direct parents of an id (optionally over one relation), sorted."""
     query = select(IdRelationRow.parent).where(

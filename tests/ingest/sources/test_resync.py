@@ -6,7 +6,7 @@ from pathlib import Path
 
 from qianmo.ingest.sources import import_source
 from qianmo.standard import Status
-from qianmo.store import Database, RecordFilter, get_versions, list_records
+from qianmo.store import Database, RecordFilter, get_versions, list_records, set_status
 
 FIX = Path(__file__).parent / "fixtures"
 
@@ -75,3 +75,50 @@ def test_removed_and_rejected_are_withdrawn_and_items_marked_stale(
     assert all("stale" in r.quality.flags for r in lotus_items)
     kestrel_items = [r for r in recs if r.lineage.root == kestrel.id and r.id != kestrel.id]
     assert kestrel_items and all(r.status is Status.WITHDRAWN for r in kestrel_items)
+
+
+def _versions(db: Database) -> dict[str, int]:
+    return {rid: r.version for rid, r in _all(db).items()}
+
+
+def test_forced_resync_of_unchanged_input_changes_nothing(db: Database) -> None:
+    import_source(db, "cve", [FIX / "cve"], actor="t")
+    import_source(db, "kev", [FIX / "kev.json"], actor="t")  # attached to one held CVE record
+    before = _versions(db)
+    cve = import_source(db, "cve", [FIX / "cve"], actor="t", force=True)
+    kev = import_source(db, "kev", [FIX / "kev.json"], actor="t", force=True)
+    assert (cve.counts.read, cve.counts.unchanged, cve.counts.updated) == (3, 3, 0)
+    assert (kev.counts.read, kev.counts.unchanged, kev.counts.updated) == (4, 4, 0)
+    assert cve.counts.items_added == kev.counts.items_added == 0
+    assert _versions(db) == before
+
+
+def test_platform_status_is_not_an_upstream_change(db: Database) -> None:
+    import_source(db, "cve", [FIX / "cve"], actor="t")
+    held = {r.source.original_id: r for r in _all(db).values()}
+    lotus = held["CVE-2030-0001"]
+    with db.write() as s:
+        set_status(s, [lotus.id], Status.ACCEPTED, reason=None, actor="reviewer")
+    again = import_source(db, "cve", [FIX / "cve"], actor="t", force=True)
+    assert again.counts.updated == 0 and again.counts.unchanged == 3
+    after = _all(db)[lotus.id]
+    assert after.status is Status.ACCEPTED and after.version == lotus.version
+
+
+def test_a_batch_of_changes_versions_each_once(db: Database, tmp_path: Path) -> None:
+    mirror = tmp_path / "cvelist"
+    shutil.copytree(FIX / "cve", mirror)
+    import_source(db, "cve", [mirror], actor="t")
+    for path in sorted(mirror.glob("*.json")):
+        data = json.loads(path.read_text())
+        cna = data["containers"]["cna"]
+        if "descriptions" in cna:
+            for text in cna["descriptions"]:
+                text["value"] += " Fixed upstream in 2.0."
+            path.write_text(json.dumps(data))
+    result = import_source(db, "cve", [mirror], actor="t")
+    assert result.counts.updated == 2 and result.counts.unchanged == 1
+    docs = [r for r in _all(db).values() if r.kind.value == "document" and r.version == 2]
+    assert len(docs) == 2 and all("Fixed upstream in 2.0." in d.content["text"] for d in docs)
+    with db.read() as s:
+        assert [v.version for v in get_versions(s, docs[0].id)] == [1, 2]

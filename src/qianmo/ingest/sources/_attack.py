@@ -141,7 +141,7 @@ def _text(obj: Any, kind: str, ident: str, facts: dict[str, Any]) -> str:
 
 def parse_attack_object(obj: Any, ix: _Index, where: str) -> SourceObject | None:
     kind = _KINDS.get(str(obj["type"]))
-    ident = external_id(obj, "mitre-attack")
+    ident = external_id(obj, "mitre-attack") if kind is not None else None
     if kind is None or ident is None:
         return None
     facts: dict[str, Any] = {"id": ident, "name": str(obj.get("name")), "kind": kind}

@@ -26,6 +26,7 @@ class Catalog:
     children: dict[tuple[str, str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
     names: dict[str, str] = field(default_factory=dict)
     lists: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    _sorted: dict[str, tuple[int, list[str]]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_store(cls, session: Session) -> Catalog:
@@ -57,6 +58,16 @@ class Catalog:
                 self.names[str(facts["id"])] = str(facts["name"])
             for key, value in (facts.get("lists") or {}).items():
                 self.lists[key].update(value)
+
+    def sorted_list(self, name: str) -> list[str]:
+        """`sorted(lists[name])`, kept until the list grows: every MCQ of a KEV import drew
+        from the whole product list, sorting it once per entry (quadratic in the catalogue)."""
+        values = self.lists[name]
+        held = self._sorted.get(name)
+        if held is None or held[0] != len(values):  # the lists only ever grow
+            held = (len(values), sorted(values))
+            self._sorted[name] = held
+        return held[1]
 
     def parents_of(self, scheme: str, child: str, relation: str | None = None) -> list[str]:
         return sorted(p for r, p in self.parents.get((scheme, child), ()) if relation in (None, r))

@@ -47,14 +47,14 @@ def _cwe_siblings(cat: Catalog, facts: dict[str, Any], answer: str) -> list[str]
 
 def _capec_for_cwe(cat: Catalog, facts: dict[str, Any], answer: str) -> list[str]:
     near = cat.siblings("capec", answer, "ChildOf")
-    return near if len(near) >= CHOICES - 1 else near + sorted(cat.lists["capec"])
+    return near if len(near) >= CHOICES - 1 else near + cat.sorted_list("capec")
 
 
 def _same_tactic(cat: Catalog, facts: dict[str, Any], answer: str) -> list[str]:
     out: list[str] = []
     for tactic in facts.get("tactic_ids") or []:
         out += cat.children_of("attack", tactic, "tactic-of")
-    return [t for t in out if "." not in t] or sorted(cat.lists["technique"])
+    return [t for t in out if "." not in t] or cat.sorted_list("technique")
 
 
 def _fixed(name: str) -> Pool:
@@ -62,13 +62,14 @@ def _fixed(name: str) -> Pool:
 
 
 def _listed(name: str) -> Pool:
-    return lambda cat, facts, answer: sorted(cat.lists[name])
+    return lambda cat, facts, answer: cat.sorted_list(name)
 
 
 def _same_vendor(cat: Catalog, facts: dict[str, Any], answer: str) -> list[str]:
     vendor = str(facts.get("vendor") or "")
-    mine = sorted(p for p in cat.lists["kev_product"] if p.startswith(vendor + " "))
-    return mine if len(mine) >= CHOICES else mine + sorted(cat.lists["kev_product"])
+    every = cat.sorted_list("kev_product")
+    mine = [p for p in every if p.startswith(vendor + " ")]
+    return mine if len(mine) >= CHOICES else mine + every
 
 
 def _vector_variants(cat: Catalog, facts: dict[str, Any], answer: str) -> list[str]:

@@ -108,12 +108,14 @@ def import_source(
     options: dict[str, Any] | None = None,
     since: datetime | None = None,
     withdraw_absent: bool = False,
+    force: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> SourceImport:
     """Import (or re-sync) files of one source format into the database, in one transaction.
 
     Unchanged objects are skipped, changed ones get a new version; with `withdraw_absent`, the
     source's documents that the input no longer holds are withdrawn (a full mirror's sync).
+    Input whose bytes match the last finished import is skipped unread unless `force`.
     """
     fmt = FORMATS.get(format_name)
     if fmt is None:
@@ -122,7 +124,7 @@ def import_source(
     label = ", ".join(str(f) for f in files)[:1024]
     digest = input_digest(files)
     # A mirror whose bytes did not change since its last import is skipped without parsing.
-    previous = _unchanged_input(db, format_name, label, digest) if since is None else None
+    previous = None if since or force else _unchanged_input(db, format_name, label, digest)
     if previous is not None:
         return _record_skip(db, format_name, label, digest, actor, previous)
     counts = WriteCounts()

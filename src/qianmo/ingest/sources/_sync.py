@@ -34,9 +34,16 @@ def parse_interval(text: str) -> timedelta:
 
 
 def sync_source(
-    db: Database, source: str, path: Path, *, actor: str, since: datetime | None = None
+    db: Database,
+    source: str,
+    path: Path,
+    *,
+    actor: str,
+    since: datetime | None = None,
+    force: bool = False,
 ) -> SourceImport:
-    """One sync: new objects added, changed ones versioned, removed/rejected ones withdrawn."""
+    """One sync: new objects added, changed ones versioned, removed/rejected ones withdrawn
+    (`force`: compare every object even when the mirror's bytes did not change)."""
     if source not in SYNCABLE:
         raise QianmoError(
             f"unknown source {source!r} (one of {', '.join(SYNCABLE)})", field="SOURCE"
@@ -45,7 +52,14 @@ def sync_source(
         raise QianmoError("no such file or folder", file=str(path))
     full = source in FULL_MIRRORS and since is None
     return import_source(
-        db, source, [path], actor=actor, since=since, withdraw_absent=full, options={"sync": True}
+        db,
+        source,
+        [path],
+        actor=actor,
+        since=since,
+        withdraw_absent=full,
+        force=force,
+        options={"sync": True},
     )
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import xxhash
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qianmo.ingest.sources._catalog import Catalog
@@ -20,8 +21,8 @@ from qianmo.store import (
     RecordRow,
     add_records,
     add_relations,
-    remove_relations,
-    save_version,
+    remove_relations_of,
+    save_versions,
     set_status,
     to_record,
 )
@@ -48,7 +49,13 @@ class WriteCounts:
 
 @dataclass
 class Writer:
-    """Writes batches of one family's objects in the caller's transaction."""
+    """Writes batches of one family's objects in the caller's transaction.
+
+    Every step works on the whole batch: one lookup of the held records by original id, one
+    insert of new documents and one of their items, one versioned update of the changed ones,
+    one hierarchy update. An unchanged object is recognised from the stored JSON without
+    building a `Record`, so a no-change re-sync costs a read and a hash per object.
+    """
 
     family: str
     actor: str
@@ -57,141 +64,197 @@ class Writer:
     counts: WriteCounts = field(default_factory=WriteCounts)
 
     def write(self, session: Session, objects: Sequence[SourceObject]) -> None:
-        self.catalog.add_objects(objects)
         existing = _existing(session, [o.record for o in objects])
-        new_docs: list[tuple[SourceObject, Record]] = []
+        new_docs: list[SourceObject] = []
+        changed: list[tuple[SourceObject, Record]] = []
         for obj in objects:
             self.counts.read += 1
-            key = (obj.record.source.name, str(obj.record.source.original_id))
-            old = existing.get(key)
+            old = existing.get((obj.record.source.name, str(obj.record.source.original_id)))
             if old is None:
-                new_docs.append((obj, obj.record))
-                continue
-            self._update(session, obj, old)
-        if not new_docs:
+                new_docs.append(obj)
+            elif unchanged(old, obj, self.family):
+                self.counts.unchanged += 1
+            else:
+                changed.append((obj, to_record(old)))
+        self._add(session, new_docs)
+        self._update(session, changed)
+
+    def _add(self, session: Session, objects: Sequence[SourceObject]) -> None:
+        if not objects:
             return
-        # new objects: one insert (and one audit entry) for the documents, one for their items
-        add_records(
-            session,
-            [r for _, r in new_docs],
-            actor=self.actor,
-            import_id=self.import_id,
-            action="ingest",
-        )
-        self.counts.added += len(new_docs)
-        items: list[Record] = []
-        for obj, rec in new_docs:
-            self._relations(session, obj, fresh=True)
-            if rec.status is Status.WITHDRAWN:
-                self.counts.withdrawn += 1
-            items += derive_items(obj, self.family, self.catalog)
+        docs = [o.record for o in objects]
+        add_records(session, docs, actor=self.actor, import_id=self.import_id, action="ingest")
+        self.counts.added += len(docs)
+        self.counts.withdrawn += sum(1 for d in docs if d.status is Status.WITHDRAWN)
+        self._relations(session, objects, fresh=True)
+        items = [i for o in objects for i in derive_items(o, self.family, self.catalog)]
         if items:
             added = add_records(
                 session, items, actor=self.actor, import_id=self.import_id, action="ingest"
             )
             self.counts.items_added += len(added.added)
 
-    def _update(self, session: Session, obj: SourceObject, old: Record) -> None:
-        merged = merge_into(old, obj, self.family)
-        if signature(merged) == signature(old):
-            self.counts.unchanged += 1
-            return
-        step = LineageStep(
-            type="import",
-            name=self.family,
-            detail={"import_id": self.import_id, "previous_version": old.version},
+    def _update(self, session: Session, changed: Sequence[tuple[SourceObject, Record]]) -> None:
+        edits: list[tuple[Record, LineageStep | None]] = []
+        moved: list[tuple[SourceObject, Record]] = []
+        for obj, old in changed:
+            merged = merge_into(old, obj, self.family)
+            if signature(merged) == signature(old):
+                self.counts.unchanged += 1
+                continue
+            detail = {"import_id": self.import_id, "previous_version": old.version}
+            edits.append((merged, LineageStep(type="import", name=self.family, detail=detail)))
+            moved.append((obj, old))
+        saved = save_versions(session, edits, actor=self.actor, change="sync.update")
+        self.counts.updated += len(saved)
+        self.counts.withdrawn += sum(
+            1
+            for (_, old), new in zip(moved, saved, strict=True)
+            if new.status is Status.WITHDRAWN and old.status is not Status.WITHDRAWN
         )
-        saved = save_version(session, merged, actor=self.actor, change="sync.update", step=step)
-        self.counts.updated += 1
-        if saved.status is Status.WITHDRAWN and old.status is not Status.WITHDRAWN:
-            self.counts.withdrawn += 1
-        self._relations(session, obj, fresh=False)
-        self._items(session, obj, saved)
+        self._relations(session, [obj for obj, _ in moved], fresh=False)
+        for (obj, _), doc in zip(moved, saved, strict=True):
+            obj.record = doc
+        self._items(session, [obj for obj, _ in moved])
 
-    def _relations(self, session: Session, obj: SourceObject, *, fresh: bool) -> None:
+    def _relations(self, session: Session, objects: Sequence[SourceObject], *, fresh: bool) -> None:
         if not fresh:
-            for scheme, child in {(e.scheme, e.child) for e in obj.relations}:
-                remove_relations(session, scheme, child)
-        edges = [] if obj.withdrawn else obj.relations
-        self.counts.relations += add_relations(
-            session, [(e.scheme, e.child, e.relation, e.parent) for e in edges], source=self.family
-        )
+            remove_relations_of(
+                session, {(e.scheme, e.child) for o in objects for e in o.relations}
+            )
+        edges = [
+            (e.scheme, e.child, e.relation, e.parent)
+            for o in objects
+            if not o.withdrawn
+            for e in o.relations
+        ]
+        self.counts.relations += add_relations(session, edges, source=self.family)
 
-    def _items(self, session: Session, obj: SourceObject, doc: Record) -> None:
-        obj.record = doc
-        items = derive_items(obj, self.family, self.catalog)
-        prefix = f"{doc.source.original_id}#{self.family}:"
-        held = {
-            r.source.original_id: r
-            for r in _derived_of(session, doc.id)
-            if (r.source.original_id or "").startswith(prefix)
-        }
-        fresh = [i for i in items if i.source.original_id not in held]
-        for item in items:
-            old = held.pop(item.source.original_id, None)
-            if old is not None and (
-                old.content_hash != item.content_hash or old.status is Status.WITHDRAWN
-            ):
-                self._regenerate(session, old, item, doc)
+    def _items(self, session: Session, docs: Sequence[SourceObject]) -> None:
+        """Regenerate the items of changed documents: new templates add items, changed ones
+        get a new version, ones no longer made are withdrawn as stale."""
+        if not docs:
+            return
+        held_by_root = _derived_of(session, [o.record.id for o in docs])
+        fresh: list[Record] = []
+        regenerated: list[tuple[Record, LineageStep | None]] = []
+        stale: list[tuple[Record, LineageStep | None]] = []
+        for obj in docs:
+            doc = obj.record
+            prefix = f"{doc.source.original_id}#{self.family}:"
+            held = {
+                str(d["source"].get("original_id")): d
+                for d in held_by_root.get(doc.id, [])
+                if str(d["source"].get("original_id") or "").startswith(prefix)
+            }
+            for item in derive_items(obj, self.family, self.catalog):
+                old = held.pop(str(item.source.original_id), None)
+                if old is None:
+                    fresh.append(item)
+                elif old["content_hash"] != item.content_hash or old["status"] == "withdrawn":
+                    regenerated.append(_regenerated(to_record(old), item, doc))
+            stale += [
+                _stale(to_record(d), doc) for d in held.values() if d["status"] != "withdrawn"
+            ]
         if fresh:
             added = add_records(
                 session, fresh, actor=self.actor, import_id=self.import_id, action="ingest"
             )
             self.counts.items_added += len(added.added)
-        stale = [r for r in held.values() if r.status is not Status.WITHDRAWN]
-        for rec in stale:
-            rec.quality.flags["stale"] = {
-                "reason": f"source {doc.source.original_id} changed",
-                "source_version": doc.version,
-            }
-            rec.status, rec.status_reason = Status.WITHDRAWN, "stale: its source changed"
-            save_version(session, rec, actor=self.actor, change="sync.stale")
-        self.counts.items_stale += len(stale)
+        self.counts.items_updated += len(
+            save_versions(session, regenerated, actor=self.actor, change="sync.regenerate")
+        )
+        self.counts.items_stale += len(
+            save_versions(session, stale, actor=self.actor, change="sync.stale")
+        )
 
-    def _regenerate(self, session: Session, old: Record, item: Record, doc: Record) -> None:
-        data = old.model_dump()
-        data.update(
-            content=item.content,
-            status=Status.RAW,
-            status_reason=None,
-            published_at=item.published_at,
-            valid_as_of=item.valid_as_of,
-            refs=item.refs.model_dump(),
-            domain=item.domain,
-        )
-        data["quality"]["flags"].pop("stale", None)
-        step = LineageStep(
-            type="template",
-            name=item.lineage.steps[0].name,
-            detail={"regenerated_from_version": doc.version},
-        )
-        save_version(
-            session,
-            Record.model_validate(data),
-            actor=self.actor,
-            change="sync.regenerate",
-            step=step,
-        )
-        self.counts.items_updated += 1
+
+def _regenerated(old: Record, item: Record, doc: Record) -> tuple[Record, LineageStep]:
+    data = old.model_dump()
+    data.update(
+        content=item.content,
+        status=Status.RAW,
+        status_reason=None,
+        published_at=item.published_at,
+        valid_as_of=item.valid_as_of,
+        refs=item.refs.model_dump(),
+        domain=item.domain,
+    )
+    data["quality"]["flags"].pop("stale", None)
+    step = LineageStep(
+        type="template",
+        name=item.lineage.steps[0].name,
+        detail={"regenerated_from_version": doc.version},
+    )
+    return Record.model_validate(data), step
+
+
+def _stale(rec: Record, doc: Record) -> tuple[Record, None]:
+    rec.quality.flags["stale"] = {
+        "reason": f"source {doc.source.original_id} changed",
+        "source_version": doc.version,
+    }
+    rec.status, rec.status_reason = Status.WITHDRAWN, "stale: its source changed"
+    return rec, None
+
+
+def _iso(value: Any) -> str | None:
+    """A date as the stored JSON and a fresh record both give it, for comparing the two."""
+    if value is None:
+        return None
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return when.isoformat()
+
+
+def _sig(data: dict[str, Any]) -> str:
+    return xxhash.xxh3_64_hexdigest(canonical_json(data))
 
 
 def signature(rec: Record) -> str:
-    """What a sync compares: everything upstream decides, nothing the platform added."""
-    return xxhash.xxh3_64_hexdigest(
-        canonical_json(
-            {
-                "h": rec.content_hash,
-                "tags": sorted(rec.tags),
-                "refs": rec.refs.model_dump(),
-                "p": str(rec.published_at),
-                "v": str(rec.valid_as_of),
-                "s": rec.status.value,
-                "d": rec.domain,
-                "l": rec.source.license,
-                "u": rec.source.url,
-            }
-        )
+    """What a sync compares: everything upstream decides, nothing the platform added (a
+    record accepted or rejected by quality is not changed upstream: only withdrawal counts)."""
+    return _sig(
+        {
+            "h": rec.content_hash,
+            "tags": sorted(rec.tags),
+            "refs": rec.refs.model_dump(mode="json"),
+            "p": _iso(rec.published_at),
+            "v": _iso(rec.valid_as_of),
+            "w": rec.status is Status.WITHDRAWN,
+            "d": rec.domain,
+            "l": rec.source.license,
+            "u": rec.source.url,
+        }
     )
+
+
+def stored_signature(data: dict[str, Any]) -> str:
+    """`signature` of a stored record's JSON, without validating it into a `Record`."""
+    source = data.get("source") or {}
+    return _sig(
+        {
+            "h": data.get("content_hash"),
+            "tags": sorted(data.get("tags") or []),
+            "refs": data.get("refs"),
+            "p": _iso(data.get("published_at")),
+            "v": _iso(data.get("valid_as_of")),
+            "w": data.get("status") == Status.WITHDRAWN.value,
+            "d": data.get("domain"),
+            "l": source.get("license"),
+            "u": source.get("url"),
+        }
+    )
+
+
+def unchanged(old: dict[str, Any], obj: SourceObject, family: str) -> bool:
+    """True when the upstream object leaves the stored record as it is (a quick check: False
+    sends the object through the full merge, which decides exactly)."""
+    tags = old.get("tags") or []
+    if family == "kev" and not _is_kev_only_data(old):
+        return _kev_attached(old, obj.facts)
+    if "kev" in tags and "kev" not in obj.record.tags:
+        return False  # the merge keeps the KEV paragraph: only it can tell
+    return stored_signature(old) == signature(obj.record)
 
 
 def merge_into(old: Record, obj: SourceObject, family: str) -> Record:
@@ -221,6 +284,34 @@ def _is_kev_only(rec: Record) -> bool:
     return rec.source.license == "CC0-1.0" and "kev" in rec.tags
 
 
+def _is_kev_only_data(data: dict[str, Any]) -> bool:
+    return (data.get("source") or {}).get("license") == "CC0-1.0" and "kev" in (
+        data.get("tags") or []
+    )
+
+
+def _kev_attached(old: dict[str, Any], facts: dict[str, Any]) -> bool:
+    """A held CVE record already carries exactly this KEV entry (its tags, paragraph, CWEs)."""
+    tags = list(old.get("tags") or [])
+    text = str((old.get("content") or {}).get("text", ""))
+    cwes = (old.get("refs") or {}).get("cwe") or []
+    return (
+        _kev_tags(tags, list(facts["kev_tags"])) == tags
+        and _kev_text(text, str(facts["kev_paragraph"])) == text
+        and all(c in cwes for c in facts.get("cwes") or [])
+    )
+
+
+def _kev_text(text: str, paragraph: str) -> str:
+    if KEV_MARK in text:
+        text = text[: text.index(KEV_MARK)].rstrip()
+    return f"{text}\n\n{paragraph}" if paragraph else text
+
+
+def _kev_tags(tags: list[str], kev: list[str]) -> list[str]:
+    return [t for t in tags if not t.startswith("kev")] + kev
+
+
 def _kev_paragraph_of(rec: Record) -> str:
     text = str(rec.content.get("text", ""))
     return text[text.index(KEV_MARK) :] if KEV_MARK in text else ""
@@ -228,11 +319,8 @@ def _kev_paragraph_of(rec: Record) -> str:
 
 def _add_kev(rec: Record, tags: list[str], paragraph: str) -> Record:
     data = rec.model_dump()
-    text = str(data["content"]["text"])
-    if KEV_MARK in text:
-        text = text[: text.index(KEV_MARK)].rstrip()
-    data["content"]["text"] = f"{text}\n\n{paragraph}" if paragraph else text
-    data["tags"] = [t for t in rec.tags if not t.startswith("kev")] + tags
+    data["content"]["text"] = _kev_text(str(data["content"]["text"]), paragraph)
+    data["tags"] = _kev_tags(rec.tags, tags)
     return Record.model_validate(data)
 
 
@@ -242,26 +330,40 @@ def _with_kev(old: Record, facts: dict[str, Any]) -> Record:
     return merged.model_copy(update={"refs": merged.refs.model_copy(update={"cwe": cwes})})
 
 
-def _existing(session: Session, records: Iterable[Record]) -> dict[tuple[str, str], Record]:
-    keys = list({(r.source.name, r.source.original_id) for r in records if r.source.original_id})
-    out: dict[tuple[str, str], Record] = {}
-    for start in range(0, len(keys), 500):
-        rows = session.execute(
-            select(RecordRow.data).where(
-                tuple_(RecordRow.source_name, RecordRow.original_id).in_(keys[start : start + 500])
-            )
-        ).scalars()
-        for data in rows:
-            rec = to_record(data)
-            out[(rec.source.name, str(rec.source.original_id))] = rec
+def _existing(session: Session, records: Iterable[Record]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The stored JSON of the held records with these original ids, by (source, original id);
+    asked per source name so the (source_name, original_id) index answers."""
+    by_name: dict[str, set[str]] = {}
+    for r in records:
+        if r.source.original_id:
+            by_name.setdefault(r.source.name, set()).add(r.source.original_id)
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for name, originals in by_name.items():
+        keys = sorted(originals)
+        for start in range(0, len(keys), 500):
+            rows = session.execute(
+                select(RecordRow.original_id, RecordRow.data).where(
+                    RecordRow.source_name == name,
+                    RecordRow.original_id.in_(keys[start : start + 500]),
+                )
+            ).all()
+            out.update(((name, str(orig)), data) for orig, data in rows)
     return out
 
 
-def _derived_of(session: Session, root: str) -> list[Record]:
-    rows = session.execute(
-        select(RecordRow.data).where(RecordRow.lineage_root == root, RecordRow.id != root)
-    ).scalars()
-    return [to_record(d) for d in rows]
+def _derived_of(session: Session, roots: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """The stored JSON of the items derived from each of these documents."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for start in range(0, len(roots), 500):
+        chunk = list(roots[start : start + 500])
+        rows = session.execute(
+            select(RecordRow.lineage_root, RecordRow.data).where(
+                RecordRow.lineage_root.in_(chunk), RecordRow.id.not_in(chunk)
+            )
+        ).all()
+        for root, data in rows:
+            out.setdefault(str(root), []).append(data)
+    return out
 
 
 def withdraw_missing(
