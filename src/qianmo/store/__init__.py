@@ -76,6 +76,7 @@ from qianmo.store._jobs import (
     request_cancel,
     run_job_inline,
 )
+from qianmo.store._listing import RecordListing, list_listings
 from qianmo.store._migrate import is_current, upgrade
 from qianmo.store._models import (
     ArtifactRow,
@@ -122,7 +123,7 @@ from qianmo.store._roles import (
     require,
     role_table,
 )
-from qianmo.store._search import search_records
+from qianmo.store._search import search_listings, search_records
 from qianmo.store._sessions import (
     SEEN_EVERY_S,
     SessionInfo,
@@ -174,6 +175,7 @@ __all__ = [
     "OrgRow",
     "QualityRunRow",
     "RecordFilter",
+    "RecordListing",
     "RecordRow",
     "RecordVersionRow",
     "RejectedRowRow",
@@ -223,6 +225,7 @@ __all__ = [
     "iter_records",
     "job_handler",
     "list_jobs",
+    "list_listings",
     "list_orgs",
     "list_records",
     "list_sessions",
@@ -250,6 +253,7 @@ __all__ = [
     "row_values",
     "run_job_inline",
     "save_version",
+    "search_listings",
     "search_records",
     "seen_due",
     "session_user",
