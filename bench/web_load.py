@@ -16,6 +16,7 @@ import asyncio
 import os
 import random
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -101,7 +102,7 @@ def build_workspace(home: Path, n: int) -> str:
     return token
 
 
-def start_server(home: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(home: Path, workers: int | None) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -115,20 +116,31 @@ def start_server(home: Path) -> tuple[subprocess.Popen[bytes], str]:
             "--port",
             str(port),
             "--no-worker",
+            *(["--workers", str(workers)] if workers else []),
         ],
         env=env,
         stdout=subprocess.DEVNULL,
+        start_new_session=True,  # its server processes go with it (stop_server)
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # server processes import everything; slow when loaded
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/login", timeout=1).status_code == 200:
                 return proc, url
         except httpx.TransportError:
             time.sleep(0.2)
-    proc.kill()
+    stop_server(proc)
     raise SystemExit("the server did not start")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 async def sign_in(client: httpx.AsyncClient) -> None:
@@ -201,6 +213,28 @@ async def run_load(
     return latencies, errors, by_label
 
 
+async def sequential(
+    url: str, token: str, ids: list[str], n: int = 120
+) -> tuple[float, dict[str, float]]:
+    """One request at a time: the floor (a static file through the whole middleware stack) and
+    each kind of request's p50, so a loaded machine shows as a slow floor, not a slow app."""
+    rng = random.Random(5)
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        await sign_in(client)
+        floor = []
+        for _ in range(n // 4):
+            start = time.perf_counter()
+            (await client.get("/static/qianmo.css")).raise_for_status()
+            floor.append((time.perf_counter() - start) * 1000)
+        by_label: dict[str, list[float]] = {}
+        for _ in range(n):
+            label, path, headers = request_mix(ids, token, rng)
+            start = time.perf_counter()
+            (await client.get(path, headers=headers)).raise_for_status()
+            by_label.setdefault(label, []).append((time.perf_counter() - start) * 1000)
+    return pct(floor, 50), {k: pct(v, 50) for k, v in by_label.items()}
+
+
 def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -232,14 +266,19 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=100)
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--step-seconds", type=float, default=10)
+    ap.add_argument("--workers", type=int, help="Server processes (default: serve's).")
     ap.add_argument("--workspace", type=Path, help="Keep (and reuse) the workspace here.")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = args.workspace or Path(tmp) / "ws"
         token = build_workspace(home, args.records)
-        proc, url = start_server(home)
+        proc, url = start_server(home, args.workers)
         try:
             ids = sample_ids(home, token, url)
+            floor, seq = asyncio.run(sequential(url, token, ids))
+            print(f"\none at a time: floor (static file) p50 {floor:.1f} ms")
+            for label, ms in sorted(seq.items()):
+                print(f"  {label:<11}p50 {ms:6.1f} ms  ({ms / floor:.1f}x the floor)")
             lat, errors, by_label = asyncio.run(run_load(url, token, ids, args.rate, args.seconds))
             print(
                 f"\nopen loop {args.rate:.0f} req/s for {args.seconds:.0f} s over "
@@ -265,8 +304,7 @@ def main() -> None:
                 best = rate
             print(f"highest rate with p95 <= 100 ms and no errors: {best:.0f} req/s")
         finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+            stop_server(proc)
 
 
 if __name__ == "__main__":

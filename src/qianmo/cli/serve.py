@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from contextlib import nullcontext
+
 import typer
 import uvicorn
 
@@ -10,17 +13,39 @@ from qianmo.cli._demo_context import DemoContext
 from qianmo.cli.jobs import load_handlers
 from qianmo.settings import Settings
 from qianmo.store import Database
-from qianmo.web import create_app
+from qianmo.web import JobWorkerThread, create_app
+
+# One server process per core: a process answers on one core at a time (the GIL), and at
+# 100 requests/s one process was CPU-bound (bench/web_load.py, docs/web.md).
+DEFAULT_WORKERS = max(1, min(os.cpu_count() or 1, 4))
 
 
-def run_server(cfg: Settings, db: Database, *, host: str, port: int, run_worker: bool) -> None:
+def run_server(
+    cfg: Settings, db: Database, *, host: str, port: int, run_worker: bool, workers: int = 1
+) -> None:
     kinds = load_handlers() if run_worker else []
-    app = create_app(cfg, db=db, run_worker=run_worker)
     jobs = (
         f"jobs run here ({', '.join(kinds) or 'none'})" if run_worker else "jobs: `qianmo worker`"
     )
-    console.print(f"qianmo at [bold]http://{safe(host)}:{port}/[/bold] · {safe(jobs)}")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    console.print(
+        f"qianmo at [bold]http://{safe(host)}:{port}/[/bold] · {safe(jobs)} · "
+        f"{workers} server process(es)"
+    )
+    if workers <= 1:
+        app = create_app(cfg, db=db, run_worker=run_worker)
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+        return
+    # Each server process builds its app from the environment (the same settings); the one
+    # job thread stays in this parent process, which supervises them.
+    with JobWorkerThread(db, cfg) if run_worker else nullcontext():
+        uvicorn.run(
+            "qianmo.web:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
 
 
 def serve(
@@ -29,9 +54,14 @@ def serve(
     no_worker: bool = typer.Option(
         False, "--no-worker", help="Leave queued jobs to `qianmo worker` processes."
     ),
+    workers: int = typer.Option(
+        DEFAULT_WORKERS, "--workers", min=1, help="Server processes (default: one per core, ≤ 4)."
+    ),
 ) -> None:
     """Serve the web platform and its JSON API (/api/v1, OpenAPI at /api/v1/docs)."""
-    run_server(settings(), workspace(), host=host, port=port, run_worker=not no_worker)
+    run_server(
+        settings(), workspace(), host=host, port=port, run_worker=not no_worker, workers=workers
+    )
 
 
 def demo_step(ctx: DemoContext) -> None:

@@ -77,6 +77,7 @@ from qianmo.store._jobs import (
     request_cancel,
     run_job_inline,
 )
+from qianmo.store._listing import RecordListing, list_listings
 from qianmo.store._migrate import is_current, upgrade
 from qianmo.store._models import (
     ArtifactRow,
@@ -123,7 +124,7 @@ from qianmo.store._roles import (
     require,
     role_table,
 )
-from qianmo.store._search import search_records
+from qianmo.store._search import search_listings, search_records
 from qianmo.store._sessions import (
     SEEN_EVERY_S,
     SessionInfo,
@@ -176,6 +177,7 @@ __all__ = [
     "OrgRow",
     "QualityRunRow",
     "RecordFilter",
+    "RecordListing",
     "RecordRow",
     "RecordVersionRow",
     "RejectedRowRow",
@@ -225,6 +227,7 @@ __all__ = [
     "iter_records",
     "job_handler",
     "list_jobs",
+    "list_listings",
     "list_orgs",
     "list_records",
     "list_sessions",
@@ -254,6 +257,7 @@ __all__ = [
     "run_job_inline",
     "save_version",
     "save_versions",
+    "search_listings",
     "search_records",
     "seen_due",
     "session_user",

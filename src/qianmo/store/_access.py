@@ -7,10 +7,12 @@ record's restrictions (`user:NAME`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from qianmo.standard import TLP, Record
 from qianmo.store._models import MembershipRow, OrgPartnerRow, OrgRow, RecordRow, UserRow
@@ -49,6 +51,34 @@ def load_viewer(session: Session, user_name: str) -> Viewer:
         partner_orgs=frozenset(partners),
         roles={r.name: r.role for r in rows},
     )
+
+
+_Partner = aliased(OrgRow)
+
+
+def with_viewer_columns(query: Select[Any], user_id: Any) -> Select[Any]:
+    """`query` plus three last columns (org, role, partner): one row per membership and
+    partner of that org, so the request's user and their viewer come in one query."""
+    return (
+        query.add_columns(OrgRow.name, MembershipRow.role, _Partner.name)
+        .outerjoin(MembershipRow, MembershipRow.user_id == user_id)
+        .outerjoin(OrgRow, OrgRow.id == MembershipRow.org_id)
+        .outerjoin(OrgPartnerRow, OrgPartnerRow.org_id == MembershipRow.org_id)
+        .outerjoin(_Partner, _Partner.id == OrgPartnerRow.partner_id)
+    )
+
+
+def viewer_from_rows(name: str, rows: Iterable[Any]) -> Viewer:
+    """The viewer from `with_viewer_columns` rows (the same as `load_viewer` gives)."""
+    roles: dict[str, str] = {}
+    partners: set[str] = set()
+    for row in rows:
+        org, role, partner = row[-3], row[-2], row[-1]
+        if org is not None:
+            roles[org] = role
+        if partner is not None:
+            partners.add(partner)
+    return Viewer(name, frozenset(roles), frozenset(partners), roles)
 
 
 def can_see(viewer: Viewer, record: Record) -> bool:

@@ -14,6 +14,7 @@ from qianmo.standard import LineageStep, Record, Status, utcnow
 from qianmo.store._access import Viewer, visible_condition
 from qianmo.store._audit import audit
 from qianmo.store._filters import RecordFilter
+from qianmo.store._listing import listing_query
 from qianmo.store._models import RecordRow, RecordVersionRow
 
 
@@ -232,13 +233,8 @@ def list_records(
     after: str | None = None,
 ) -> list[Record]:
     """Records in id order (ids sort by creation), keyset-paged with `after`."""
-    query = select(RecordRow.data).order_by(RecordRow.id).limit(limit)
-    query = (flt or RecordFilter()).apply(query)
-    if viewer is not None:
-        query = query.where(visible_condition(viewer))
-    if after:
-        query = query.where(RecordRow.id > after)
-    return [to_record(d) for d in session.execute(query).scalars()]
+    query = listing_query([RecordRow.data], flt, viewer, limit=limit, after=after)
+    return [to_record(d) for d in session.execute(query.order_by(RecordRow.id)).scalars()]
 
 
 def iter_records(

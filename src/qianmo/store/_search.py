@@ -6,21 +6,65 @@ Trigram indexes answer queries of three or more characters; shorter ones (common
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from typing import Any
+
+from sqlalchemy import Select, String, bindparam, column, table, text
 from sqlalchemy.orm import Session
 
 from qianmo.standard import Record
-from qianmo.store._access import Viewer, visible_condition
+from qianmo.store._access import Viewer
 from qianmo.store._filters import RecordFilter
+from qianmo.store._listing import LISTING_COLUMNS, RecordListing, listing_query
 from qianmo.store._models import RecordRow
 from qianmo.store._records import to_record
 
-_FTS_MATCH = "records.id IN (SELECT record_id FROM records_fts WHERE records_fts MATCH :q)"
+_fts = table("records_fts", column("record_id"), column("rowid"))
 
 
 def _like_pattern(query: str) -> str:
     escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def _search_query(
+    session: Session,
+    query: str,
+    columns: Any,
+    flt: RecordFilter | None,
+    viewer: Viewer | None,
+    limit: int,
+) -> Select[Any]:
+    if session.get_bind().dialect.name == "sqlite" and len(query) >= 3:
+        # The FTS index drives: it hands over matches newest-indexed first (rowid order, which
+        # follows inserts; an edit re-indexes a record and so counts as new), each joined to
+        # its record by id, and stops after `limit` visible ones. Sorting all matches by record
+        # id instead read every match first: ~250 ms for a common word at 100,000 records,
+        # against ~1 ms this way (bench/web_load.py).
+        phrase = '"' + query.replace('"', '""') + '"'
+        stmt = listing_query(columns, flt, viewer, limit=limit)
+        return (
+            stmt.join(_fts, _fts.c.record_id == RecordRow.id)
+            .where(text("records_fts MATCH :q").bindparams(bindparam("q", phrase, String())))
+            .order_by(_fts.c.rowid.desc())
+        )
+    stmt = listing_query(columns, flt, viewer, limit=limit).order_by(RecordRow.id.desc())
+    return stmt.where(RecordRow.search_text.ilike(_like_pattern(query), escape="\\"))
+
+
+def search_listings(
+    session: Session,
+    query: str,
+    *,
+    flt: RecordFilter | None = None,
+    viewer: Viewer | None = None,
+    limit: int = 50,
+) -> list[RecordListing]:
+    """Records whose text contains `query` (case-insensitive), newest first, as listings."""
+    query = query.strip()
+    if not query:
+        return []
+    stmt = _search_query(session, query, LISTING_COLUMNS, flt, viewer, limit)
+    return [RecordListing(*row) for row in session.execute(stmt)]
 
 
 def search_records(
@@ -35,13 +79,5 @@ def search_records(
     query = query.strip()
     if not query:
         return []
-    stmt = select(RecordRow.data).order_by(RecordRow.id.desc()).limit(limit)
-    stmt = (flt or RecordFilter()).apply(stmt)
-    if viewer is not None:
-        stmt = stmt.where(visible_condition(viewer))
-    if session.get_bind().dialect.name == "sqlite" and len(query) >= 3:
-        phrase = '"' + query.replace('"', '""') + '"'
-        stmt = stmt.where(text(_FTS_MATCH)).params(q=phrase)
-    else:
-        stmt = stmt.where(RecordRow.search_text.ilike(_like_pattern(query), escape="\\"))
+    stmt = _search_query(session, query, [RecordRow.data], flt, viewer, limit)
     return [to_record(d) for d in session.execute(stmt).scalars()]

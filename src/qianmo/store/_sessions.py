@@ -14,12 +14,14 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, Select, delete, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from qianmo.errors import NotFound
 from qianmo.standard import utcnow
+from qianmo.store._access import Viewer, viewer_from_rows, with_viewer_columns
 from qianmo.store._audit import audit
 from qianmo.store._models import TokenRow, UserRow, WebSessionRow
 
@@ -75,19 +77,24 @@ class SessionUser:
     user: str
     session_id: str  # the stored hash: safe to keep in memory, log or compare
     last_seen_at: datetime | None
+    viewer: Viewer
 
 
 def session_user(session: Session, secret: str) -> SessionUser | None:
-    """Whose live session this secret opens: unexpired, unrevoked, the user active."""
-    row = session.execute(
+    """Whose live session this secret opens (unexpired, unrevoked, the user active), with
+    their viewer: one query per request."""
+    query: Select[Any] = (
         select(UserRow.name, WebSessionRow.id_hash, WebSessionRow.expires_at)
         .add_columns(WebSessionRow.last_seen_at)
+        .select_from(WebSessionRow)
         .join(UserRow, UserRow.id == WebSessionRow.user_id)
         .where(WebSessionRow.id_hash == _hash(secret), UserRow.is_active.is_(True))
-    ).first()
-    if row is None or as_utc(row.expires_at) <= utcnow():
+    )
+    rows = session.execute(with_viewer_columns(query, UserRow.id)).all()
+    if not rows or as_utc(rows[0].expires_at) <= utcnow():
         return None
-    return SessionUser(row.name, row.id_hash, row.last_seen_at)
+    name, id_hash, _, last_seen = tuple(rows[0])[:4]
+    return SessionUser(name, id_hash, last_seen, viewer_from_rows(name, rows))
 
 
 def end_session(session: Session, secret: str) -> None:

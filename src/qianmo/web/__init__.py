@@ -4,7 +4,7 @@ Other capabilities add pages by dropping a module with a `router` (and `NAV` ent
 `qianmo.web.pages`, and API routes into `qianmo.web.api`; see docs/web.md.
 """
 
-from qianmo.web._app import API_PREFIX, create_app
+from qianmo.web._app import API_PREFIX, JobWorkerThread, app_from_environment, create_app
 from qianmo.web._deps import (
     CurrentUser,
     DbDep,
@@ -22,10 +22,12 @@ __all__ = [
     "CurrentUser",
     "DbDep",
     "ErrorPublic",
+    "JobWorkerThread",
     "NavItem",
     "OptionalUser",
     "Principal",
     "SessionDep",
+    "app_from_environment",
     "check_csrf",
     "create_app",
     "csrf_token",

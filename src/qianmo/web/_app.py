@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from qianmo.settings import Settings
+from qianmo.settings import Settings, get_settings
 from qianmo.store import Database, Worker, open_workspace
 from qianmo.web import api, pages
 from qianmo.web._errors import install_error_handlers
@@ -41,29 +41,45 @@ def _routers(package: object) -> list[tuple[APIRouter, list[NavItem]]]:
     return found
 
 
+class JobWorkerThread:
+    """Queued jobs run in a thread of this process (the embedded default)."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.stop = threading.Event()
+        worker = Worker(
+            db,
+            heartbeat_s=settings.job_heartbeat_seconds,
+            stale_after_s=settings.job_stale_after_seconds,
+        )
+        self.thread = threading.Thread(
+            target=worker.run, args=(self.stop,), kwargs={"poll_s": 0.5}, daemon=True
+        )
+
+    def __enter__(self) -> JobWorkerThread:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=30)
+
+
 def _worker_lifespan(db: Database, settings: Settings, run_worker: bool):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        stop = threading.Event()
-        thread = None
-        if run_worker:
-            worker = Worker(
-                db,
-                heartbeat_s=settings.job_heartbeat_seconds,
-                stale_after_s=settings.job_stale_after_seconds,
-            )
-            thread = threading.Thread(
-                target=worker.run, args=(stop,), kwargs={"poll_s": 0.5}, daemon=True
-            )
-            thread.start()
-        try:
+        if not run_worker:
             yield
-        finally:
-            stop.set()
-            if thread is not None:
-                thread.join(timeout=30)
+            return
+        with JobWorkerThread(db, settings):
+            yield
 
     return lifespan
+
+
+def app_from_environment() -> FastAPI:
+    """The app as `qianmo serve --workers N` builds it in each server process: settings from
+    the environment, no job thread (the parent process runs that one)."""
+    return create_app(get_settings())
 
 
 def create_app(

@@ -14,7 +14,6 @@ from qianmo.standard import utcnow
 from qianmo.store import (
     Database,
     Viewer,
-    load_viewer,
     seen_due,
     session_user,
     touch_session,
@@ -76,7 +75,7 @@ def _authenticate(request: Request, s: Session) -> Principal | None:
         if seen_due(found.last_used_at, now):  # at most one write a minute per token
             with db.write() as w:
                 touch_token(w, found.token_id, now)
-        return Principal(load_viewer(s, found.user), "token", found.read_only)
+        return Principal(found.viewer, "token", found.read_only)
     sid = request.session.get(SESSION_KEY) if "session" in request.scope else None
     live = session_user(s, str(sid)) if sid else None
     if live is None:
@@ -84,7 +83,7 @@ def _authenticate(request: Request, s: Session) -> Principal | None:
     if seen_due(live.last_seen_at, now):
         with db.write() as w:
             touch_session(w, live.session_id, now)
-    return Principal(load_viewer(s, live.user), "session", session_id=live.session_id)
+    return Principal(live.viewer, "session", session_id=live.session_id)
 
 
 def current_user(request: Request, session: SessionDep) -> Principal:

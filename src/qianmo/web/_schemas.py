@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from qianmo.standard import Record
+from qianmo.store import RecordListing
 
 
 def _utc(value: datetime) -> datetime:
@@ -43,6 +44,21 @@ class RecordPublic(BaseModel):
             org=r.source.org,
             tlp=r.source.tlp.value,
             record=r.to_json(),
+        )
+
+    @classmethod
+    def of_listing(cls, r: RecordListing) -> RecordPublic:
+        # `data` is the document as validated and stored when written: no second round trip
+        return cls.model_construct(
+            id=r.id,
+            kind=r.kind,
+            version=r.version,
+            status=r.status,
+            lang=r.lang,
+            domain=r.domain,
+            org=r.org,
+            tlp=r.tlp,
+            record=r.data,
         )
 
 

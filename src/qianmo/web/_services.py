@@ -18,14 +18,15 @@ from qianmo.store import (
     Database,
     JobRow,
     RecordFilter,
+    RecordListing,
     RecordRow,
     RecordVersionRow,
     audit,
     enqueue,
     get_record,
-    list_records,
+    list_listings,
     permits,
-    search_records,
+    search_listings,
 )
 from qianmo.web._deps import Principal
 
@@ -65,7 +66,7 @@ def require_on_record(db: Database, principal: Principal, record: Record, permis
 
 @dataclass
 class Page:
-    records: list[Record]
+    records: list[RecordListing]
     next_after: str | None
 
 
@@ -82,8 +83,8 @@ def browse(
     limit = max(1, min(limit, PAGE_MAX))
     viewer = principal.viewer
     if q.strip():
-        return Page(search_records(session, q, flt=flt, viewer=viewer, limit=limit), None)
-    records = list_records(session, flt, viewer=viewer, limit=limit + 1, after=after)
+        return Page(search_listings(session, q, flt=flt, viewer=viewer, limit=limit), None)
+    records = list_listings(session, flt, viewer=viewer, limit=limit + 1, after=after)
     more = len(records) > limit
     records = records[:limit]
     return Page(records, records[-1].id if more and records else None)

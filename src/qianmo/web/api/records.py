@@ -18,7 +18,7 @@ from qianmo.store import (
     permits,
     record_stats,
     save_version,
-    search_records,
+    search_listings,
     set_status,
 )
 from qianmo.web._deps import CurrentUser, DbDep, SessionDep
@@ -79,7 +79,8 @@ def list_(
 ) -> RecordPage:
     """Visible records in id order; pass `next_after` back as `after` for the next page."""
     page = browse(session, user, flt, after=after, limit=limit)
-    return RecordPage(items=[RecordPublic.of(r) for r in page.records], next_after=page.next_after)
+    items = [RecordPublic.of_listing(r) for r in page.records]
+    return RecordPage(items=items, next_after=page.next_after)
 
 
 @router.get("/records/count", response_model=CountPublic)
@@ -109,8 +110,8 @@ def search(
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
 ) -> RecordPage:
     """Full-text search over visible records (Chinese substrings included), newest first."""
-    hits = search_records(session, q, flt=flt, viewer=user.viewer, limit=limit)
-    return RecordPage(items=[RecordPublic.of(r) for r in hits], next_after=None)
+    hits = search_listings(session, q, flt=flt, viewer=user.viewer, limit=limit)
+    return RecordPage(items=[RecordPublic.of_listing(r) for r in hits], next_after=None)
 
 
 @router.get("/records/{record_id}", response_model=RecordPublic)
