@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from qianmo.arena import (
     CampaignConfig,
-    OpenAIChat,
     PlantedServer,
     Prompt,
     Target,
@@ -22,7 +21,7 @@ from qianmo.arena import (
     wilson,
 )
 from qianmo.store import ArenaAttemptRow, Database
-from tests.helpers.arena import CANARY_RE, SECRET_RE, system_of
+from tests.helpers.arena import CANARY_RE, SECRET_RE, backend, system_of
 
 SEED = "test-seed"
 
@@ -59,7 +58,10 @@ def test_campaign_numbers_equal_the_planted_target_and_resume(db: Database) -> N
     load_library(db, library_attacks() + benign_requests(), actor="test")
     works, refused, by_cat, n_refused = _planted_sets()
     with PlantedServer(planted(works, refused)) as server:
-        target = Target(OpenAIChat(server.base_url, "planted"), resolve_defenses(["none"])[0])
+        target = Target(
+            backend("planted", server.base_url),
+            resolve_defenses(["none"])[0],
+        )
         config = CampaignConfig(name="numbers", seed=SEED, concurrency=32)
         summary = _run(db, config, [target])
         calls = server.requests
@@ -83,8 +85,8 @@ def test_campaign_numbers_equal_the_planted_target_and_resume(db: Database) -> N
 def test_refuse_everything_scores_below_a_balanced_defense(db: Database) -> None:
     load_library(db, library_attacks() + benign_requests(), actor="test")
     with PlantedServer() as server:
-        backend = OpenAIChat(server.base_url, "naive")
-        targets = [Target(backend, d) for d in resolve_defenses(["refuse_all", "filtered", "none"])]
+        naive = backend("naive", server.base_url)
+        targets = [Target(naive, d) for d in resolve_defenses(["refuse_all", "filtered", "none"])]
         config = CampaignConfig(
             name="score", seed=SEED, converters=["none", "roleplay"], limit=40, concurrency=32
         )
@@ -107,7 +109,8 @@ def test_attempts_keep_their_lineage_and_backend_errors_are_undetermined(db: Dat
 
     with PlantedServer(broken) as server:
         target = Target(
-            OpenAIChat(server.base_url, "broken", max_retries=0), resolve_defenses(["none"])[0]
+            backend("broken", server.base_url, max_retries=0),
+            resolve_defenses(["none"])[0],
         )
         config = CampaignConfig(name="errors", benign=[], converters=["base64+roleplay"])
         summary = _run(db, config, [target])
@@ -122,7 +125,10 @@ def test_attempts_keep_their_lineage_and_backend_errors_are_undetermined(db: Dat
 def test_unknown_converter_or_empty_selection_is_a_clear_error(db: Database) -> None:
     from qianmo.errors import QianmoError
 
-    target = Target(OpenAIChat("http://127.0.0.1:9/v1", "x"), resolve_defenses(["none"])[0])
+    target = Target(
+        backend("x", "http://127.0.0.1:9/v1"),
+        resolve_defenses(["none"])[0],
+    )
     with pytest.raises(QianmoError, match="unknown converter"):
         _run(db, CampaignConfig(name="bad", converters=["b64"]), [target])
     with pytest.raises(QianmoError, match="qianmo arena load"):
