@@ -5,14 +5,17 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from qianmo.arena import (
+    ARENA_JOB,
+    PLANTED,
     CampaignConfig,
     PlantedServer,
     Prompt,
     Target,
     benign_requests,
+    campaign_params,
     canary_for,
     library_attacks,
     load_library,
@@ -20,7 +23,8 @@ from qianmo.arena import (
     run_campaign,
     wilson,
 )
-from qianmo.store import ArenaAttemptRow, Database
+from qianmo.llm import model_config
+from qianmo.store import ArenaAttemptRow, Database, Worker, enqueue, get_job
 from tests.helpers.arena import CANARY_RE, SECRET_RE, backend, system_of
 
 SEED = "test-seed"
@@ -133,3 +137,22 @@ def test_unknown_converter_or_empty_selection_is_a_clear_error(db: Database) -> 
         _run(db, CampaignConfig(name="bad", converters=["b64"]), [target])
     with pytest.raises(QianmoError, match="qianmo arena load"):
         _run(db, CampaignConfig(name="empty"), [target])
+
+
+def test_a_worker_runs_a_queued_planted_campaign(db: Database) -> None:
+    load_library(db, library_attacks() + benign_requests(), actor="test")
+    planted = model_config(PLANTED, base_url=PLANTED)  # the handler starts the server itself
+    stacks = resolve_defenses(["none", "refuse_all"])
+    config = CampaignConfig(name="queued", seed=SEED, limit=6, concurrency=8)
+    with db.write() as s:
+        job_id = enqueue(
+            s, ARENA_JOB, campaign_params(config, [(planted, d) for d in stacks]), actor="t"
+        )
+    assert Worker(db).run_one()
+    with db.read() as s:
+        job = get_job(s, job_id)
+        attempts = s.execute(select(func.count()).select_from(ArenaAttemptRow)).scalar_one()
+    assert job.status == "done", job.error
+    assert job.result is not None and job.result["attempts"] == attempts == 2 * (6 + 6)
+    assert (job.done, job.total) == (attempts, attempts)
+    assert job.result["defense_score"]["planted/refuse_all"] == 0.0
