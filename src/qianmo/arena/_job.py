@@ -85,6 +85,7 @@ def campaign_job(ctx: JobContext) -> dict[str, Any]:
             for t in p["targets"]
         ]
         judge = backend(p["judge"]) if p.get("judge") else None
+        progress = stack.enter_context(JobProgress(ctx))
         return asyncio.run(
             run_campaign(
                 ctx.db,
@@ -92,7 +93,7 @@ def campaign_job(ctx: JobContext) -> dict[str, Any]:
                 targets,
                 actor=ctx.actor,
                 judge_model=judge,
-                progress=JobProgress(ctx),
+                progress=progress,
             )
         )
 

@@ -47,16 +47,17 @@ def eval_job(ctx: JobContext) -> dict[str, Any]:
     p = ctx.params
     model = ModelConfig.model_validate(p["model"])
     backend = OpenAIBackend(model, cache=ResponseCache(ctx.db) if p.get("cache", True) else None)
-    return run_suite(
-        ctx.db,
-        get_suite(ctx.db, p["suite"]),
-        backend,
-        RunConfig.model_validate(p["config"]),
-        concurrency=int(p.get("concurrency") or 16),
-        progress=JobProgress(ctx),
-        actor=ctx.actor,
-        cutoff=p.get("cutoff"),
-    )
+    with JobProgress(ctx) as progress:
+        return run_suite(
+            ctx.db,
+            get_suite(ctx.db, p["suite"]),
+            backend,
+            RunConfig.model_validate(p["config"]),
+            concurrency=int(p.get("concurrency") or 16),
+            progress=progress,
+            actor=ctx.actor,
+            cutoff=p.get("cutoff"),
+        )
 
 
 def run_eval(

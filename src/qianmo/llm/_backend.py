@@ -8,7 +8,7 @@ import time
 from types import TracebackType
 from typing import Any
 
-from openai import APIConnectionError, APIStatusError, AsyncOpenAI
+from openai import APIConnectionError, APIStatusError, AsyncOpenAI, DefaultAioHttpClient
 
 from qianmo.llm._cache import ResponseCache, cache_key
 from qianmo.llm._config import ModelConfig
@@ -87,6 +87,10 @@ class OpenAIBackend:
                 api_key=self._api_key,
                 timeout=self.config.timeout,
                 max_retries=0,
+                # The client's aiohttp transport (the `openai[aiohttp]` extra): httpx's pool
+                # scans every connection for every request, 5.2 against 2.2 ms of CPU per
+                # call at 64 in flight (2,000 calls to a local server, machine loaded).
+                http_client=DefaultAioHttpClient(timeout=self.config.timeout),
             )
         return self._client
 

@@ -4,7 +4,7 @@ progress both to their job row and to whoever watches in this process (the CLI's
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -12,7 +12,14 @@ from typing import Any
 
 from qianmo.errors import QianmoError
 from qianmo.llm._batch import BatchStats
-from qianmo.store import Database, JobContext, enqueue, request_cancel, run_job_inline
+from qianmo.store import (
+    Database,
+    JobCancelled,
+    JobContext,
+    enqueue,
+    request_cancel,
+    run_job_inline,
+)
 
 StatsFn = Callable[[BatchStats], None]
 # The CLI runs the job in its own thread and sees its progress here, without polling the row.
@@ -29,31 +36,51 @@ def _listening(fn: StatsFn | None) -> Iterator[None]:
 
 
 class JobProgress:
-    """A batch runner `progress` callback for a job handler.
+    """A batch runner `progress` callback for a job handler; use it as a context manager.
 
-    The job row is written at most every `every_s` seconds (each write is a transaction, and
-    the batch runner calls back twice a second); that write is also where a cancel requested
-    by someone else is noticed (`JobCancelled` is raised into the batch, which keeps what it
-    finished)."""
+    The job row is written from a thread of its own once a second: a write is a transaction
+    (35 ms each on a loaded machine, measured), and on the event loop it would stall every
+    request in flight. That write is also where a cancel requested by someone else is seen;
+    the next callback then raises `JobCancelled` into the batch, which keeps what finished.
+    """
 
     def __init__(self, ctx: JobContext, *, every_s: float = 1.0) -> None:
         self.ctx, self.every_s = ctx, every_s
-        self._last = 0.0
+        self._latest: tuple[int, int, str] | None = None
+        self._cancelled = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="job-progress", daemon=True)
+
+    def __enter__(self) -> JobProgress:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._write()  # the final count; a cancel that arrives after the end changes nothing
 
     def __call__(self, stats: BatchStats) -> None:
         listener = _listener.get()
         if listener is not None:
             listener(stats)
-        now = time.perf_counter()
-        finished = stats.done + stats.skipped >= stats.total
-        if now - self._last < self.every_s and not finished:
+        message = f"{stats.done} asked, {stats.skipped} resumed, {stats.errors} errors"
+        self._latest = (stats.done + stats.skipped, stats.total, message)
+        if self._cancelled:
+            raise JobCancelled(self.ctx.job_id)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self._write()
+
+    def _write(self) -> None:
+        latest = self._latest
+        if latest is None:
             return
-        self._last = now
-        self.ctx.progress(
-            stats.done + stats.skipped,
-            stats.total,
-            message=f"{stats.done} asked, {stats.skipped} resumed, {stats.errors} errors",
-        )
+        try:
+            self.ctx.progress(latest[0], latest[1], message=latest[2])
+        except JobCancelled:
+            self._cancelled = True
 
 
 def run_inline(
