@@ -5,15 +5,17 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from qianmo.arena import (
+    ARENA_JOB,
+    PLANTED,
     CampaignConfig,
-    OpenAIChat,
     PlantedServer,
     Prompt,
     Target,
     benign_requests,
+    campaign_params,
     canary_for,
     library_attacks,
     load_library,
@@ -21,8 +23,9 @@ from qianmo.arena import (
     run_campaign,
     wilson,
 )
-from qianmo.store import ArenaAttemptRow, Database
-from tests.helpers.arena import CANARY_RE, SECRET_RE, system_of
+from qianmo.llm import model_config
+from qianmo.store import ArenaAttemptRow, Database, Worker, enqueue, get_job
+from tests.helpers.arena import CANARY_RE, SECRET_RE, backend, system_of
 
 SEED = "test-seed"
 
@@ -59,7 +62,10 @@ def test_campaign_numbers_equal_the_planted_target_and_resume(db: Database) -> N
     load_library(db, library_attacks() + benign_requests(), actor="test")
     works, refused, by_cat, n_refused = _planted_sets()
     with PlantedServer(planted(works, refused)) as server:
-        target = Target(OpenAIChat(server.base_url, "planted"), resolve_defenses(["none"])[0])
+        target = Target(
+            backend("planted", server.base_url),
+            resolve_defenses(["none"])[0],
+        )
         config = CampaignConfig(name="numbers", seed=SEED, concurrency=32)
         summary = _run(db, config, [target])
         calls = server.requests
@@ -83,8 +89,8 @@ def test_campaign_numbers_equal_the_planted_target_and_resume(db: Database) -> N
 def test_refuse_everything_scores_below_a_balanced_defense(db: Database) -> None:
     load_library(db, library_attacks() + benign_requests(), actor="test")
     with PlantedServer() as server:
-        backend = OpenAIChat(server.base_url, "naive")
-        targets = [Target(backend, d) for d in resolve_defenses(["refuse_all", "filtered", "none"])]
+        naive = backend("naive", server.base_url)
+        targets = [Target(naive, d) for d in resolve_defenses(["refuse_all", "filtered", "none"])]
         config = CampaignConfig(
             name="score", seed=SEED, converters=["none", "roleplay"], limit=40, concurrency=32
         )
@@ -107,7 +113,8 @@ def test_attempts_keep_their_lineage_and_backend_errors_are_undetermined(db: Dat
 
     with PlantedServer(broken) as server:
         target = Target(
-            OpenAIChat(server.base_url, "broken", max_retries=0), resolve_defenses(["none"])[0]
+            backend("broken", server.base_url, max_retries=0),
+            resolve_defenses(["none"])[0],
         )
         config = CampaignConfig(name="errors", benign=[], converters=["base64+roleplay"])
         summary = _run(db, config, [target])
@@ -122,8 +129,30 @@ def test_attempts_keep_their_lineage_and_backend_errors_are_undetermined(db: Dat
 def test_unknown_converter_or_empty_selection_is_a_clear_error(db: Database) -> None:
     from qianmo.errors import QianmoError
 
-    target = Target(OpenAIChat("http://127.0.0.1:9/v1", "x"), resolve_defenses(["none"])[0])
+    target = Target(
+        backend("x", "http://127.0.0.1:9/v1"),
+        resolve_defenses(["none"])[0],
+    )
     with pytest.raises(QianmoError, match="unknown converter"):
         _run(db, CampaignConfig(name="bad", converters=["b64"]), [target])
     with pytest.raises(QianmoError, match="qianmo arena load"):
         _run(db, CampaignConfig(name="empty"), [target])
+
+
+def test_a_worker_runs_a_queued_planted_campaign(db: Database) -> None:
+    load_library(db, library_attacks() + benign_requests(), actor="test")
+    planted = model_config(PLANTED, base_url=PLANTED)  # the handler starts the server itself
+    stacks = resolve_defenses(["none", "refuse_all"])
+    config = CampaignConfig(name="queued", seed=SEED, limit=6, concurrency=8)
+    with db.write() as s:
+        job_id = enqueue(
+            s, ARENA_JOB, campaign_params(config, [(planted, d) for d in stacks]), actor="t"
+        )
+    assert Worker(db).run_one()
+    with db.read() as s:
+        job = get_job(s, job_id)
+        attempts = s.execute(select(func.count()).select_from(ArenaAttemptRow)).scalar_one()
+    assert job.status == "done", job.error
+    assert job.result is not None and job.result["attempts"] == attempts == 2 * (6 + 6)
+    assert (job.done, job.total) == (attempts, attempts)
+    assert job.result["defense_score"]["planted/refuse_all"] == 0.0

@@ -9,7 +9,6 @@ from typing import Any
 
 from qianmo.arena import (
     CampaignConfig,
-    OpenAIChat,
     PlantedServer,
     Target,
     load_library,
@@ -17,7 +16,7 @@ from qianmo.arena import (
     run_campaign,
 )
 from qianmo.store import Database
-from tests.helpers.arena import cyberseceval_records, last_user, system_of, yes_if_in_reply
+from tests.helpers.arena import backend, cyberseceval_records, last_user, system_of, yes_if_in_reply
 
 
 def test_cyberseceval_asr_and_per_variant_breakdown_equal_the_planted_subset(
@@ -48,9 +47,10 @@ def test_cyberseceval_asr_and_per_variant_breakdown_equal_the_planted_subset(
         PlantedServer(yes_if_in_reply("OBEYED-INJECTION")) as judge_server,
     ):
         target = Target(
-            OpenAIChat(target_server.base_url, "planted"), resolve_defenses(["bare"])[0]
+            backend("planted", target_server.base_url),
+            resolve_defenses(["bare"])[0],
         )
-        judge = OpenAIChat(judge_server.base_url, "judge")
+        judge = backend("judge", judge_server.base_url)
         config = CampaignConfig(
             name="cyberseceval", attacks=["source=cyberseceval"], benign=[], judge="question"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,58 @@ def test_template_files_are_checked(tmp_path: Path) -> None:
         load_template(str(bad))
     with pytest.raises(QianmoError, match="no bundled template"):
         load_template("nope")
+
+
+BUNDLED = (Path(__file__).parents[2] / "src/qianmo/evaluate/data/templates/default.yaml").read_text(
+    encoding="utf-8"
+)
+
+
+def _broken(tmp_path: Path, old: str, new: str, count: int = 1) -> tuple[str, int]:
+    """The bundled template with one edit; the file and the 1-based line of the edit."""
+    assert old in BUNDLED
+    text = BUNDLED.replace(old, new, count)
+    path = tmp_path / f"broken{len(list(tmp_path.iterdir()))}.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = text[: text.index(new)].count("\n") + 1
+    return str(path), line
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [
+        ("    {question}\n\n    {choices}", "    {questoin}\n\n    {choices}", "en.choice",
+         "unknown placeholder {questoin}"),
+        ('  shot_answer: "ANSWER: {answer}"', "  shot_answer: [1, 2]", "en.shot_answer",
+         "must be text, not list"),
+        ("  reminder: 'Your reply", "  remindr: 'Your reply", "en.remindr", "unknown part"),
+        ("version: 1", "version: one", "version", "whole number"),
+    ],
+)  # fmt: skip
+def test_template_errors_name_file_line_and_field(
+    tmp_path: Path, old: str, new: str, field: str, message: str
+) -> None:
+    path, line = _broken(tmp_path, old, new)
+    with pytest.raises(QianmoError, match=re.escape(message)) as e:
+        load_template(path)
+    loc = e.value.location
+    assert (loc.file, loc.line, loc.field) == (path, line, field)
+    assert str(e.value).startswith(f"{path}:{line}: {field}: ")
+
+
+def test_template_yaml_syntax_and_missing_parts_name_their_line(tmp_path: Path) -> None:
+    path, line = _broken(
+        tmp_path, '  choice_line: "{label}. {text}"', '  choice_line: "{label}. {text}'
+    )
+    with pytest.raises(QianmoError, match="invalid YAML") as e:
+        load_template(path)
+    assert e.value.location.file == path and e.value.location.line is not None
+    assert e.value.location.line >= line
+    zh = BUNDLED.index("\nzh:\n")
+    cut = BUNDLED[:zh] + BUNDLED[zh:].replace('  shot_answer: "答案：{answer}"\n', "")
+    missing = tmp_path / "missing.yaml"
+    missing.write_text(cut, encoding="utf-8")
+    with pytest.raises(QianmoError, match="missing shot_answer") as e:
+        load_template(str(missing))
+    zh_line = BUNDLED[: zh + 1].count("\n") + 1
+    assert (e.value.location.line, e.value.location.field) == (zh_line, "zh")

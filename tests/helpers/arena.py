@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from qianmo.llm import OpenAIBackend, model_config
 from qianmo.standard import Record, validate_record
 
 SECRET_RE = re.compile(r"password is (\S+?)[.\s]")
@@ -60,3 +61,8 @@ def yes_if_in_reply(marker: str):  # type: ignore[no-untyped-def]
         return "yes" if marker in reply else "no"
 
     return judge
+
+
+def backend(name: str, url: str, **overrides: Any) -> OpenAIBackend:
+    """A `qianmo.llm` backend for model `name` at `url` (a planted server, usually)."""
+    return OpenAIBackend(model_config(name, base_url=url, **overrides))

@@ -1,6 +1,7 @@
-"""The attack-defense range: attacks, converters, targets and defenses, judges, campaigns."""
+"""The attack-defense range: attacks, converters, targets and defenses, judges, campaigns.
 
-from qianmo.arena._backend import BackendError, ChatBackend, OpenAIChat
+Models are `qianmo.llm` backends; campaigns run on its batch runner, as store jobs."""
+
 from qianmo.arena._campaign import (
     CAMPAIGN_TYPE,
     JUDGES,
@@ -36,6 +37,7 @@ from qianmo.arena._defenses import (
     load_defenses,
     resolve_defenses,
 )
+from qianmo.arena._job import ARENA_JOB, PLANTED, campaign_job, campaign_params, run_campaign_job
 from qianmo.arena._judges import (
     Judge,
     JudgeCase,
@@ -65,6 +67,7 @@ from qianmo.arena._stats import defense_score, summarise, wilson
 from qianmo.arena._target import Target, TargetReply
 
 __all__ = [
+    "ARENA_JOB",
     "ATTACK_TAG",
     "BENIGN_CATEGORY",
     "BENIGN_TAG",
@@ -73,9 +76,8 @@ __all__ = [
     "ENCODINGS",
     "JUDGES",
     "LIBRARY_SOURCE",
-    "BackendError",
+    "PLANTED",
     "CampaignConfig",
-    "ChatBackend",
     "DefenseStack",
     "Encoding",
     "FilterSpec",
@@ -83,7 +85,6 @@ __all__ = [
     "Judge",
     "JudgeCase",
     "LeakJudge",
-    "OpenAIChat",
     "Outcome",
     "PlantedServer",
     "Prompt",
@@ -98,6 +99,8 @@ __all__ = [
     "attempts",
     "benign_requests",
     "builtin_defenses",
+    "campaign_job",
+    "campaign_params",
     "canary_for",
     "categories",
     "converter",
@@ -119,6 +122,7 @@ __all__ = [
     "render_html",
     "resolve_defenses",
     "run_campaign",
+    "run_campaign_job",
     "secret_for",
     "split_text",
     "summarise",

@@ -13,10 +13,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import xxhash
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from qianmo.arena._backend import BackendError, ChatBackend, ask
 from qianmo.arena._converters import apply_chain, parse_chain
 from qianmo.arena._judges import (
     AskModel,
@@ -30,10 +29,10 @@ from qianmo.arena._judges import (
 )
 from qianmo.arena._library import ATTACK_TAG, BENIGN_TAG, is_benign
 from qianmo.arena._prompt import Prompt
-from qianmo.arena._runner import run_bounded
 from qianmo.arena._stats import AttemptFact, summarise
 from qianmo.arena._target import Target
 from qianmo.errors import NotFound, QianmoError
+from qianmo.llm import Backend, BatchStats, ItemResult, LlmError, run_batch
 from qianmo.standard import Record, new_id
 from qianmo.store import (
     ArenaAttemptRow,
@@ -173,7 +172,7 @@ async def _attempt(p: Planned, config: CampaignConfig, judging: Judging) -> dict
             )
             verdict = await judging.pick(p.record)(case)
         text, blocked, calls = reply.text, reply.blocked_by, reply.calls
-    except BackendError as e:
+    except LlmError as e:
         verdict, text, blocked, calls, error = (
             Verdict("undetermined", "error", "backend error"),
             "",
@@ -264,12 +263,13 @@ async def run_campaign(
     targets: list[Target],
     *,
     actor: str,
-    judge_model: ChatBackend | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    judge_model: Backend | None = None,
+    progress: Callable[[BatchStats], None] | None = None,
 ) -> dict[str, Any]:
     """Run what is not yet done, store every attempt, and return (and store) the summary.
 
-    The targets' and judge's backends are closed at the end (they reopen on next use)."""
+    The attempts go through `qianmo.llm`'s batch runner; the targets' and judge's backends
+    are closed at the end (flushing their response caches; they reopen on next use)."""
     try:
         return await _run(db, config, targets, actor, judge_model, progress)
     finally:
@@ -277,7 +277,9 @@ async def run_campaign(
         if judge_model is not None:
             backends[id(judge_model)] = judge_model
         for b in backends.values():
-            await b.close()
+            close = getattr(b, "aclose", None)
+            if close is not None:
+                await close()
 
 
 async def _run(
@@ -285,8 +287,8 @@ async def _run(
     config: CampaignConfig,
     targets: list[Target],
     actor: str,
-    judge_model: ChatBackend | None,
-    progress: Callable[[int, int], None] | None,
+    judge_model: Backend | None,
+    progress: Callable[[BatchStats], None] | None,
 ) -> dict[str, Any]:
     config.check()
     judging = Judging(config.judge, _asker(judge_model) if judge_model else None)
@@ -294,29 +296,32 @@ async def _run(
         campaign_id = _campaign_row(s, config, targets, actor)
         planned = plan(s, config, targets)
         done = _done_keys(s, campaign_id)
-    pending = [p for p in planned if p.key not in done]
-    finished = len(planned) - len(pending)
     started = time.perf_counter()
 
-    def save(batch: list[dict[str, Any]]) -> None:
-        nonlocal finished
-        with db.write() as s:
-            s.add_all(ArenaAttemptRow(campaign_id=campaign_id, **row) for row in batch)
-        finished += len(batch)
-        if progress:
-            progress(finished, len(planned))
+    def save(batch: list[ItemResult[dict[str, Any]]]) -> None:
+        rows = [{"campaign_id": campaign_id, **r.value} for r in batch if r.value is not None]
+        with db.write() as s:  # one multi-row insert per batch, not an ORM object per attempt
+            s.execute(insert(ArenaAttemptRow), rows)
 
     async def work(p: Planned) -> dict[str, Any]:
         return await _attempt(p, config, judging)
 
-    ran = await run_bounded(pending, work, concurrency=config.concurrency, on_batch=save)
+    stats = await run_batch(
+        ((p.key, p) for p in planned),
+        work,
+        concurrency=config.concurrency,
+        done=done,
+        on_results=save,
+        progress=progress,
+    )
+    ran = stats.done
     elapsed = time.perf_counter() - started
     with db.write() as s:
         summary = summarise(facts(s, campaign_id))
         summary["run"] = {
             "planned": len(planned),
             "ran": ran,
-            "resumed": len(planned) - len(pending),
+            "resumed": stats.skipped,
             "seconds": round(elapsed, 3),
         }
         row = s.get(CampaignRow, campaign_id)
@@ -332,9 +337,9 @@ async def _run(
     return summary
 
 
-def _asker(backend: ChatBackend) -> AskModel:
+def _asker(backend: Backend) -> AskModel:
     async def asker(prompt: str) -> str:
-        return await ask(backend, prompt)
+        return (await backend.complete([{"role": "user", "content": prompt}])).text
 
     return asker
 

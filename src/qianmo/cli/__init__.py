@@ -5,44 +5,77 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from typing import Any
 
 import typer
 
 from qianmo.cli._common import err_console, run_app
 
-app = typer.Typer(
-    name="qianmo",
-    help="qianmo (阡陌): co-build, check, label, release and measure cybersecurity datasets.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
+HELP = "qianmo (阡陌): co-build, check, label, release and measure cybersecurity datasets."
 
 # Each module has `register(app)`; a capability that is not installed simply is not listed.
-COMMAND_MODULES = [
-    "init",
-    "demo",
-    "ingest",
-    "sync",
-    "records",
-    "imports",
-    "standard",
-    "quality",
-    "audit",
-    "jobs",
-    "workspace",
-    "serve",
-    "accounts",
-    "annotate",
-    "release",
-    "eval",
-    "arena",
-]
+# The keys are the top-level commands each module registers, so `qianmo eval run` imports
+# only `qianmo.cli.eval`: importing every command group (the web app, the ingest adapters and
+# their stix2/requests, …) cost more start-up than a whole evaluation run's own work.
+COMMANDS: dict[str, str] = {
+    "init": "init",
+    "demo": "demo",
+    "ingest": "ingest",
+    "sync": "sync",
+    "records": "records",
+    "imports": "imports",
+    "schema": "standard",
+    "taxonomy": "standard",
+    "quality": "quality",
+    "audit": "audit",
+    "worker": "jobs",
+    "jobs": "jobs",
+    "workspace": "workspace",
+    "serve": "serve",
+    "orgs": "accounts",
+    "users": "accounts",
+    "tokens": "accounts",
+    "annotate": "annotate",
+    "release": "release",
+    "eval": "eval",
+    "arena": "arena",
+}
+COMMAND_MODULES = list(dict.fromkeys(COMMANDS.values()))
 
-for _name in COMMAND_MODULES:
-    if importlib.util.find_spec(f"qianmo.cli.{_name}") is not None:
-        importlib.import_module(f"qianmo.cli.{_name}").register(app)
+
+def build_app(modules: list[str] | None = None) -> typer.Typer:
+    """The app with the given command modules (default: all of them)."""
+    app = typer.Typer(
+        name="qianmo",
+        help=HELP,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+
+    @app.callback()
+    def root() -> None:  # a group even when one module holds a single command (`init`)
+        pass
+
+    for name in COMMAND_MODULES if modules is None else modules:
+        if importlib.util.find_spec(f"qianmo.cli.{name}") is not None:
+            importlib.import_module(f"qianmo.cli.{name}").register(app)
+    return app
+
+
+_full: list[typer.Typer] = []
+
+
+def __getattr__(name: str) -> Any:
+    """`from qianmo.cli import app`: the whole command tree, built on first use."""
+    if name == "app":
+        if not _full:
+            _full.append(build_app())
+        return _full[0]
+    raise AttributeError(name)
 
 
 def main() -> None:
-    sys.exit(run_app(app, err_console))
+    first = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
+    modules = [COMMANDS[first]] if first in COMMANDS else None
+    sys.exit(run_app(build_app(modules), err_console))

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
+import importlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,12 +14,12 @@ from rich.table import Table
 from qianmo.arena import (
     CONVERTERS,
     JUDGES,
+    PLANTED,
     CampaignConfig,
-    OpenAIChat,
-    PlantedServer,
-    Target,
+    DefenseStack,
     benign_requests,
     builtin_defenses,
+    campaign_params,
     get_campaign,
     library_attacks,
     list_campaigns,
@@ -28,17 +27,13 @@ from qianmo.arena import (
     load_library,
     render_html,
     resolve_defenses,
-    run_campaign,
+    run_campaign_job,
 )
-from qianmo.cli._common import actor, console, print_json, safe, workspace
+from qianmo.cli._batchbar import progress_bar
+from qianmo.cli._common import actor, console, print_json, safe, settings, workspace
 from qianmo.cli._demo_context import DemoContext
 from qianmo.errors import QianmoError
-from qianmo.ingest.sources import (
-    read_cyberseceval,
-    read_garak,
-    read_redteam_csv,
-    read_tensortrust,
-)
+from qianmo.llm import ModelConfig, model_config
 from qianmo.standard import Record
 
 arena_app = typer.Typer(
@@ -47,12 +42,21 @@ arena_app = typer.Typer(
 campaign_app = typer.Typer(help="Run arena campaigns.", no_args_is_help=True)
 arena_app.add_typer(campaign_app, name="campaign")
 
-READERS: dict[str, Callable[..., Iterator[Record]]] = {
-    "cyberseceval": read_cyberseceval,
-    "garak": read_garak,
-    "tensortrust": read_tensortrust,
-    "csv": read_redteam_csv,
+# `--format` → the ingest adapter's reader (in qianmo.ingest.sources).
+READERS = {
+    "cyberseceval": "read_cyberseceval",
+    "garak": "read_garak",
+    "tensortrust": "read_tensortrust",
+    "csv": "read_redteam_csv",
 }
+
+
+def _reader(fmt: str) -> Callable[..., Iterator[Record]]:
+    # Imported here, for `arena import` alone: the ingest adapters (stix2, pyarrow, …) were
+    # 37 % of `qianmo arena`'s start-up, which every campaign run paid.
+    sources = importlib.import_module("qianmo.ingest.sources")
+    reader: Callable[..., Iterator[Record]] = getattr(sources, READERS[fmt])
+    return reader
 
 
 def _split(values: list[str]) -> list[str]:
@@ -108,22 +112,23 @@ def import_(
     """Add attacks from a public benchmark or red-team file."""
     if fmt not in READERS:
         raise QianmoError(f"unknown format {fmt!r} (one of: {', '.join(READERS)})", field="format")
-    _load(list(READERS[fmt](path)), as_json, str(path))
+    _load(list(_reader(fmt)(path)), as_json, str(path))
 
 
 def _targets(
-    base_url: str | None, model: str, key_env: str | None, defenses: list[str], extra: Path | None
-) -> list[Target]:
-    if base_url is None:
+    base_url: str | None,
+    model: str,
+    key_env: str | None,
+    defenses: list[str],
+    extra: Path | None,
+) -> list[tuple[ModelConfig, DefenseStack]]:
+    if base_url is None and model not in settings().models:
         raise QianmoError("give --base-url URL (an OpenAI-compatible endpoint) or --planted")
-    key = "not-needed"
-    if key_env:
-        key = os.environ.get(key_env) or ""
-        if not key:
-            raise QianmoError(f"environment variable {key_env} is empty", field="api-key-env")
-    backend = OpenAIChat(base_url, model, api_key=key)
+    cfg = model_config(model, settings(), base_url=base_url, api_key_env=key_env)
+    if cfg.base_url != PLANTED:
+        cfg.api_key()  # an unset key variable is a one-line error before anything is queued
     stacks = resolve_defenses(defenses, load_defenses(extra) if extra else None)
-    return [Target(backend, d) for d in stacks]
+    return [(cfg, d) for d in stacks]
 
 
 def _print_summary(name: str, summary: dict[str, Any]) -> None:
@@ -160,7 +165,7 @@ def _pct(v: float | None) -> str:
 def campaign_run(
     name: str = typer.Argument(...),
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint."),
-    model: str = typer.Option("default", "--model"),
+    model: str = typer.Option("default", "--model", help="A model in qianmo.toml, or the id."),
     api_key_env: str | None = typer.Option(None, "--api-key-env", help="Variable with the key."),
     planted: bool = typer.Option(False, "--planted", help="Use the built-in planted target."),
     defense: list[str] = typer.Option(["none", "baseline"], "--defense", help="Names, a,b,…"),
@@ -174,9 +179,15 @@ def campaign_run(
     concurrency: int = typer.Option(16, "--concurrency", min=1),
     limit: int | None = typer.Option(None, "--limit", help="At most N attacks and N benign."),
     seed: str = typer.Option("qianmo", "--seed"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Ask even when a reply is cached."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Run (or resume) a campaign: attacks × converter chains × defenses, plus the benign set."""
+    """Run (or resume) a campaign: attacks × converter chains × defenses, plus the benign set.
+
+    It runs as a job in this process; `qianmo worker` runs queued ones the same way."""
+    if planted:
+        model, base_url = PLANTED, PLANTED
+    targets = _targets(base_url, model, api_key_env, _split(defense), defense_file)
     config = CampaignConfig(
         name=name,
         attacks=where or ["tag=arena:attack"],
@@ -186,42 +197,23 @@ def campaign_run(
         concurrency=concurrency,
         limit=limit,
         seed=seed,
-        models={"model": model, "base_url": "planted" if planted else base_url},
+        models={"model": model, "base_url": targets[0][0].base_url if targets else base_url},
     )
-    if planted:
-        with PlantedServer() as server:
-            targets = _targets(server.base_url, "planted", None, _split(defense), defense_file)
-            summary = _run(config, targets, judge_base_url, judge_model, as_json)
-    else:
-        targets = _targets(base_url, model, api_key_env, _split(defense), defense_file)
-        summary = _run(config, targets, judge_base_url, judge_model, as_json)
-    if as_json:
-        print_json(summary)
-    else:
-        _print_summary(name, summary)
-
-
-def _run(
-    config: CampaignConfig,
-    targets: list[Target],
-    judge_base_url: str | None,
-    judge_model: str | None,
-    quiet: bool,
-) -> dict[str, Any]:
-    judge = None
+    config.check()
+    judge_cfg = None
     if judge_model:
-        url = judge_base_url or str(targets[0].backend.base_url)  # type: ignore[attr-defined]
-        judge = OpenAIChat(url, judge_model)
-
-    def progress(done: int, total: int) -> None:
-        if not quiet:
-            console.print(f"  {done}/{total} attempts", highlight=False)
-
-    return asyncio.run(
-        run_campaign(
-            workspace(), config, targets, actor=actor(), judge_model=judge, progress=progress
-        )
-    )
+        url = judge_base_url or targets[0][0].base_url
+        judge_cfg = model_config(judge_model, settings(), base_url=url)
+    params = campaign_params(config, targets, judge=judge_cfg, cache=not no_cache)
+    db = workspace()
+    if as_json:
+        summary = run_campaign_job(db, params, actor=actor())
+        print_json(summary)
+        return
+    bar, update = progress_bar("attempts")
+    with bar:
+        summary = run_campaign_job(db, params, actor=actor(), progress=update)
+    _print_summary(name, summary)
 
 
 @arena_app.command("campaigns")
@@ -274,11 +266,10 @@ def demo_step(ctx: DemoContext) -> None:
     """A small campaign against the planted target on 127.0.0.1: four defenses, two converters."""
     load_library(ctx.db, library_attacks() + benign_requests(), actor=actor())
     config = CampaignConfig(name="demo", converters=["none", "roleplay"], limit=24)
-    with PlantedServer() as server:
-        backend = OpenAIChat(server.base_url, "planted")
-        stacks = resolve_defenses(["none", "baseline", "filtered", "refuse_all"])
-        targets = [Target(backend, d) for d in stacks]
-        summary = asyncio.run(run_campaign(ctx.db, config, targets, actor=actor()))
+    planted = model_config(PLANTED, base_url=PLANTED)
+    stacks = resolve_defenses(["none", "baseline", "filtered", "refuse_all"])
+    params = campaign_params(config, [(planted, d) for d in stacks], cache=False)
+    summary = run_campaign_job(ctx.db, params, actor=actor())
     ctx.console.print("[bold]arena[/bold] · a campaign against a planted target on 127.0.0.1")
     _print_summary("demo", summary)
     ctx.console.print(

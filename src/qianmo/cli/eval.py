@@ -8,23 +8,24 @@ from typing import Any
 import typer
 from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from qianmo.cli._common import actor, console, err_console, print_json, safe, settings, workspace
+from qianmo.cli._batchbar import progress_bar
+from qianmo.cli._common import actor, console, print_json, safe, settings, workspace
 from qianmo.cli._demo_context import DemoContext
 from qianmo.evaluate import (
     RunConfig,
     create_suite,
+    eval_params,
     finish_run,
     get_suite,
     leaderboard,
     list_suites,
     rescore,
-    run_suite,
+    run_eval,
     scorer_names,
 )
-from qianmo.llm import BatchStats, OpenAIBackend, ResponseCache, model_config
+from qianmo.llm import model_config
 from qianmo.store import Database, RecordFilter
 
 eval_app = typer.Typer(
@@ -72,33 +73,6 @@ def suites(as_json: bool = typer.Option(False, "--json")) -> None:
             f"{r.created_at:%Y-%m-%d %H:%M}",
         )
     console.print(table)
-
-
-def _progress_bar() -> tuple[Progress, Any]:
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn(
-            "{task.completed}/{task.total} · {task.fields[rate]:.1f} items/s · "
-            "{task.fields[errors]} errors · {task.fields[tokens]} tokens"
-        ),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    )
-    task = bar.add_task("asking", total=None, rate=0.0, errors=0, tokens=0)
-
-    def update(stats: BatchStats) -> None:
-        bar.update(
-            task,
-            total=stats.total,
-            completed=stats.done + stats.skipped,
-            rate=stats.items_per_s,
-            errors=stats.errors,
-            tokens=stats.prompt_tokens + stats.completion_tokens,
-        )
-
-    return bar, update
 
 
 def _print_summary(summary: dict[str, Any], out: Console = console) -> None:
@@ -154,26 +128,16 @@ def evaluate(
     cutoff: str | None = None,
     show_progress: bool = True,
 ) -> dict[str, Any]:
-    """What `eval run` does, reusable by the demo: resolve, run, summarise."""
+    """What `eval run` does, reusable by the demo: resolve, then run as a job in this process."""
     info = get_suite(db, suite)
     cfg = model_config(model, settings(), **overrides)
-    backend = OpenAIBackend(cfg, cache=ResponseCache(db) if cache else None)
+    cfg.api_key()  # an unset key variable is a one-line error before anything is queued
+    params = eval_params(info, cfg, config, concurrency=concurrency, cache=cache, cutoff=cutoff)
     if not show_progress:
-        return run_suite(
-            db, info, backend, config, concurrency=concurrency, actor=actor(), cutoff=cutoff
-        )
-    bar, update = _progress_bar()
+        return run_eval(db, params, actor=actor())
+    bar, update = progress_bar()
     with bar:
-        return run_suite(
-            db,
-            info,
-            backend,
-            config,
-            concurrency=concurrency,
-            progress=update,
-            actor=actor(),
-            cutoff=cutoff,
-        )
+        return run_eval(db, params, actor=actor(), progress=update)
 
 
 @eval_app.command("run")
@@ -295,14 +259,8 @@ def demo_step(ctx: DemoContext) -> None:
         return
     model = os.environ.get(DEMO_MODEL_ENV, DEMO_MODEL)
     info = create_suite(ctx.db, "demo", RecordFilter.parse(["kind=mcq"]), limit=20, actor=actor())
-    summary = run_suite(
-        ctx.db,
-        info,
-        OpenAIBackend(model_config(model, ctx.settings, base_url=url), cache=ResponseCache(ctx.db)),
-        RunConfig(),
-        concurrency=8,
-        actor=actor(),
-    )
+    cfg = model_config(model, ctx.settings, base_url=url)
+    summary = run_eval(ctx.db, eval_params(info, cfg, RunConfig(), concurrency=8), actor=actor())
     ctx.console.print(f"[bold]eval[/bold] · suite demo v{info.version} ({info.items} items)")
     ctx.state["eval_run"] = summary["run"]
     _print_summary(summary, ctx.console)

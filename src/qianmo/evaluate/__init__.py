@@ -10,6 +10,7 @@ from qianmo.evaluate._extract import (
 )
 from qianmo.evaluate._hierarchy import Hierarchy, canonical_id, load_hierarchy
 from qianmo.evaluate._items import Item
+from qianmo.evaluate._job import EVAL_JOB, eval_job, eval_params, run_eval
 from qianmo.evaluate._leaderboard import leaderboard
 from qianmo.evaluate._prompts import Rotation, Template, load_template, pick_shots, rotate
 from qianmo.evaluate._report import bootstrap_ci, item_scores, summarise, timeliness
@@ -33,6 +34,7 @@ from qianmo.evaluate._suites import (
 )
 
 __all__ = [
+    "EVAL_JOB",
     "Extraction",
     "Hierarchy",
     "Item",
@@ -49,6 +51,8 @@ __all__ = [
     "create_suite",
     "cvss_base_score",
     "default_scorer",
+    "eval_job",
+    "eval_params",
     "extract",
     "extract_choice",
     "extract_cvss",
@@ -65,6 +69,7 @@ __all__ = [
     "pick_shots",
     "rescore",
     "rotate",
+    "run_eval",
     "run_suite",
     "scorer",
     "scorer_names",

@@ -11,13 +11,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from qianmo.errors import QianmoError
 from qianmo.evaluate._items import Item
+from qianmo.evaluate._template_file import parse_template
 from qianmo.llm import Message
 
-ANSWER_TYPES = ("choice", "multi", "text", "ids", "cvss")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -92,19 +90,6 @@ class Template:
         return out
 
 
-def _check(data: Any, where: str) -> Template:
-    if not isinstance(data, dict) or "en" not in data:
-        raise QianmoError("a template needs name, version and an `en` section", file=where)
-    langs = {k: v for k, v in data.items() if isinstance(v, dict)}
-    for lang, parts in langs.items():
-        missing = [
-            k for k in (*ANSWER_TYPES, "choice_line", "shot_answer", "reminder") if k not in parts
-        ]
-        if missing:
-            raise QianmoError(f"missing {', '.join(missing)}", file=where, field=lang)
-    return Template(str(data.get("name", where)), int(data.get("version", 1)), langs, where)
-
-
 @lru_cache(maxsize=16)
 def load_template(ref: str = "default") -> Template:
     """A bundled template by name, or a YAML file by path."""
@@ -118,10 +103,8 @@ def load_template(ref: str = "default") -> Template:
         if not bundled.is_file():
             raise QianmoError(f"no bundled template {ref!r}", field="template")
         text, where = bundled.read_text(encoding="utf-8"), f"{ref}.yaml"
-    try:
-        return _check(yaml.safe_load(text), where)
-    except yaml.YAMLError as e:
-        raise QianmoError(f"invalid YAML: {e}", file=where) from e
+    data = parse_template(text, where)
+    return Template(data.name, data.version, data.langs, where)
 
 
 def pick_shots(candidates: list[Item], item: Item, k: int, seed: int = 0) -> list[Item]:

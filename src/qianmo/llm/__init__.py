@@ -5,6 +5,7 @@ from qianmo.llm._backend import OpenAIBackend, completion_prompt
 from qianmo.llm._batch import BatchStats, ItemResult, run_batch, run_batch_sync
 from qianmo.llm._cache import ResponseCache, cache_key
 from qianmo.llm._config import ModelConfig, model_config
+from qianmo.llm._jobs import JobProgress, run_inline
 from qianmo.llm._ratelimit import RateLimiter
 from qianmo.llm._types import Backend, Completion, LlmError, Message
 
@@ -13,6 +14,7 @@ __all__ = [
     "BatchStats",
     "Completion",
     "ItemResult",
+    "JobProgress",
     "LlmError",
     "Message",
     "ModelConfig",
@@ -24,4 +26,5 @@ __all__ = [
     "model_config",
     "run_batch",
     "run_batch_sync",
+    "run_inline",
 ]

@@ -8,7 +8,7 @@ import time
 from types import TracebackType
 from typing import Any
 
-from openai import APIConnectionError, APIStatusError, AsyncOpenAI
+from openai import APIConnectionError, APIStatusError, AsyncOpenAI, DefaultAioHttpClient
 
 from qianmo.llm._cache import ResponseCache, cache_key
 from qianmo.llm._config import ModelConfig
@@ -72,14 +72,27 @@ class OpenAIBackend:
         self.name = config.name
         self.cache = cache
         self.limiter = RateLimiter(config.rpm)
-        self.client = AsyncOpenAI(
-            base_url=config.base_url,
-            api_key=config.api_key(),
-            timeout=config.timeout,
-            max_retries=0,
-        )
+        self._api_key = config.api_key()  # an unset key variable fails here, not mid-run
+        # Made on first use and dropped by aclose(): an HTTP client belongs to one event loop,
+        # and a campaign or run may reuse the backend under a later `asyncio.run`.
+        self._client: AsyncOpenAI | None = None
         self.requests = 0
         self.retries = 0
+
+    @property
+    def client(self) -> AsyncOpenAI:
+        if self._client is None:
+            self._client = AsyncOpenAI(
+                base_url=self.config.base_url,
+                api_key=self._api_key,
+                timeout=self.config.timeout,
+                max_retries=0,
+                # The client's aiohttp transport (the `openai[aiohttp]` extra): httpx's pool
+                # scans every connection for every request, 5.2 against 2.2 ms of CPU per
+                # call at 64 in flight (2,000 calls to a local server, machine loaded).
+                http_client=DefaultAioHttpClient(timeout=self.config.timeout),
+            )
+        return self._client
 
     async def complete(self, messages: list[Message]) -> Completion:
         """The model's answer to `messages`: from the cache when the same call was made before."""
@@ -140,7 +153,9 @@ class OpenAIBackend:
     async def aclose(self) -> None:
         if self.cache is not None:
             self.cache.flush()
-        await self.client.close()
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.close()
 
     async def __aenter__(self) -> OpenAIBackend:
         return self

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -75,6 +76,8 @@ async def run_batch(
 
     Keys in `done` are skipped. Results reach `on_results` in batches of `flush_every` and
     once more at the end — also when the batch is interrupted, so completed work is kept.
+    `on_results` runs in one writer thread, in order, so storing a batch never stalls the
+    requests in flight; a failure there stops the batch at the next flush.
     Exceptions of the types in `errors` become failed items; any other stops the batch.
     """
     todo = list(items)
@@ -82,10 +85,17 @@ async def run_batch(
     source: Iterator[tuple[str, P]] = iter(todo)
     buffer: list[ItemResult[R]] = []
     last_progress = 0.0
+    # Storing 64 results took 10-40 ms of the event loop (SQLite, machine loaded); in the
+    # writer thread the database's C code runs beside the loop instead of stopping it.
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-writer")
+    writes: list[Future[None]] = []
 
     def flush() -> None:
+        for w in writes:
+            if w.done() and w.exception() is not None:
+                raise w.exception()  # type: ignore[misc]
         if buffer and on_results is not None:
-            on_results(list(buffer))
+            writes.append(writer.submit(on_results, list(buffer)))
         buffer.clear()
 
     async def worker() -> None:
@@ -117,7 +127,12 @@ async def run_batch(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        flush()
+        try:
+            flush()
+        finally:
+            writer.shutdown(wait=True)  # every batch is stored before the runner returns
+        for w in writes:
+            w.result()  # a failed store raises here
         stats.elapsed_s = time.perf_counter() - stats.started
         if progress is not None:
             progress(stats)

@@ -33,14 +33,22 @@ MIN_PASSWORD = 8
 TOKEN_PREFIX = "qm_"
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
 # Verified against when a user does not exist, so a failed login costs the same either way.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+# Made on first use: hashing costs ~0.3 s of CPU, which every CLI start used to pay.
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash("not-a-real-password")
+    return _DUMMY_HASH
 
 
 def configure_password_hashing(*, time_cost: int, memory_cost_kib: int) -> None:
     """Change argon2's cost (tests make it cheap); hashes already stored still verify."""
     global _hasher, _DUMMY_HASH
     _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=1)
-    _DUMMY_HASH = _hasher.hash("not-a-real-password")
+    _DUMMY_HASH = None
 
 
 def check_name(name: str, what: str) -> str:
@@ -167,7 +175,7 @@ def set_password(
 def authenticate(session: Session, name: str, password: str) -> UserRow | None:
     """The active user with this name and password, or None (same work either way)."""
     row = session.execute(select(UserRow).where(UserRow.name == name)).scalar_one_or_none()
-    stored = row.password_hash if row is not None and row.password_hash else _DUMMY_HASH
+    stored = row.password_hash if row is not None and row.password_hash else _dummy_hash()
     try:
         _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
