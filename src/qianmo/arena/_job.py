@@ -4,7 +4,6 @@ campaigns. Attempts are keyed, so an interrupted campaign resumes where it stopp
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import asdict
@@ -23,6 +22,7 @@ from qianmo.llm import (
     OpenAIBackend,
     ResponseCache,
     run_inline,
+    run_sync,
 )
 from qianmo.store import Database, JobContext, job_handler
 
@@ -86,7 +86,7 @@ def campaign_job(ctx: JobContext) -> dict[str, Any]:
         ]
         judge = backend(p["judge"]) if p.get("judge") else None
         progress = stack.enter_context(JobProgress(ctx))
-        return asyncio.run(
+        return run_sync(
             run_campaign(
                 ctx.db,
                 config,

@@ -7,7 +7,6 @@ answered from the response cache without a request.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +36,7 @@ from qianmo.llm import (
     Message,
     OpenAIBackend,
     run_batch,
+    run_sync,
 )
 from qianmo.standard import new_id, utcnow
 from qianmo.store import Database, EvalResponseRow, EvalRunRow, audit
@@ -280,7 +280,7 @@ def run_suite(
         finally:
             await backend.aclose()
 
-    stats = asyncio.run(go())
+    stats = run_sync(go())
     return finish_run(db, run_id, stats=stats.as_dict(), actor=actor, cutoff=cutoff, items=items)
 
 

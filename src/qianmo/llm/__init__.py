@@ -7,6 +7,7 @@ from qianmo.llm._cache import ResponseCache, cache_key
 from qianmo.llm._config import ModelConfig, model_config
 from qianmo.llm._jobs import JobProgress, run_inline
 from qianmo.llm._ratelimit import RateLimiter
+from qianmo.llm._sync import run_sync
 from qianmo.llm._types import Backend, Completion, LlmError, Message
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "run_batch",
     "run_batch_sync",
     "run_inline",
+    "run_sync",
 ]

@@ -13,6 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Generic, TypeVar
 
+from qianmo.llm._sync import run_sync
 from qianmo.llm._types import Completion, LlmError
 
 P = TypeVar("P")
@@ -143,4 +144,4 @@ def run_batch_sync(
     items: Iterable[tuple[str, P]], fn: Callable[[P], Awaitable[R]], **kwargs: Any
 ) -> BatchStats:
     """`run_batch` from synchronous code (the CLI, jobs)."""
-    return asyncio.run(run_batch(items, fn, **kwargs))
+    return run_sync(run_batch(items, fn, **kwargs))

@@ -8,6 +8,7 @@ next worker resumes it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -18,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from qianmo.errors import NotFound, QianmoError
@@ -208,7 +210,10 @@ class Worker:
 
     def _heartbeat(self, job_id: str, stop: threading.Event) -> None:
         while not stop.wait(self.heartbeat_s):
-            with self.db.write() as s:
+            # A beat that cannot get the write lock in time (a busy SQLite file) is skipped, not
+            # fatal: the next one comes well before the job counts as stale, and an exception
+            # here would only kill this thread and leave the job looking abandoned.
+            with contextlib.suppress(SQLAlchemyError), self.db.write() as s:
                 s.execute(
                     update(JobRow)
                     .where(JobRow.id == job_id, JobRow.worker_id == self.worker_id)
