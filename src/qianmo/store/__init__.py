@@ -111,6 +111,7 @@ from qianmo.store._records import (
     restore_records,
     row_values,
     save_version,
+    save_versions,
     set_status,
     to_record,
 )
@@ -250,6 +251,7 @@ __all__ = [
     "row_values",
     "run_job_inline",
     "save_version",
+    "save_versions",
     "search_records",
     "seen_due",
     "session_user",
