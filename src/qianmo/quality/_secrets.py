@@ -88,11 +88,11 @@ _LOWER_GATES = {
         rf"[!=]{{2,3}}\s*\w*(?:{_STEMS})",
     ],
     # these four: a keyword, then `=`, `:` or spaces, then a long value
-    "cloudant": [rf"(?:{_STEMS})[\"'\]]{{0,3}}(?: *[:=]| +[\"']?[\w-]{{24}})", r"cloudant\.com"],
-    "ibm_cloud_iam": [rf"(?:{_STEMS})[\"'\]]{{0,3}}(?: *[:=]| +[\"']?[\w-]{{24}})"],
-    "ibm_cos_hmac": [rf"(?:{_STEMS})[\"'\]]{{0,3}}(?: *[:=]| +[\"']?[\w-]{{24}})"],
+    "cloudant": [rf"(?:{_STEMS})\w*[\"'\]]{{0,3}}(?: *[:=]| +[\"']?[\w-]{{24}})", r"cloudant\.com"],
+    "ibm_cloud_iam": [rf"(?:{_STEMS})\w*[\"'\]]{{0,3}}(?: *[:=]| +[\"']?[\w-]{{24}})"],
+    "ibm_cos_hmac": [rf"(?:{_STEMS})\w*[\"'\]]{{0,3}}(?: *[:=]| +[\"']?[\w-]{{24}})"],
     "softlayer": [
-        rf"(?:{_STEMS})[\"'\]]{{0,3}}(?: *[:=]| +[\"']?[\w-]{{24}})",
+        rf"(?:{_STEMS})\w*[\"'\]]{{0,3}}(?: *[:=]| +[\"']?[\w-]{{24}})",
         r"api\.softlayer\.com",
     ],
     "aws": [r"aws.{0,20}?(?:key|pwd|pw|pass|token)"],
