@@ -13,6 +13,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import orjson
@@ -104,6 +105,18 @@ def _pages(db: Database, flt: RecordFilter, size: int) -> Iterator[list[dict[str
             return
         yield [row.data for row in rows]
         after = rows[-1].id
+
+
+def _load(db: Database, ids: Sequence[str]) -> dict[str, Record]:
+    """Records by id, read a few hundred per query."""
+    out: dict[str, Record] = {}
+    for start in range(0, len(ids), 500):
+        with db.read() as s:
+            query = select(RecordRow.id, RecordRow.data).where(
+                RecordRow.id.in_(ids[start : start + 500])
+            )
+            out.update((row.id, Record.model_validate(row.data)) for row in s.execute(query))
+    return out
 
 
 def _reject(session: Any, state: _State, reasons: dict[str, str]) -> None:
@@ -310,6 +323,7 @@ class _Pass:
             live = [p for rid, p in bucket if rid not in self.state.rejected]
             step = steps[i]
             assert isinstance(step, CorpusStep)
+            step.load = partial(_load, self.db)
             decisions = step.decide(live)
             stats[i].seconds += time.perf_counter() - started
             _apply_decisions(self.db, self.state, steps[i], decisions, stats[i])

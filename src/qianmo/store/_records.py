@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from qianmo.errors import NotFound, QianmoError
@@ -15,9 +15,6 @@ from qianmo.store._access import Viewer, visible_condition
 from qianmo.store._audit import audit
 from qianmo.store._filters import RecordFilter
 from qianmo.store._models import RecordRow, RecordVersionRow
-
-# the Core table, for executemany updates keyed by id (the ORM's per-object path was the cost)
-_RECORDS = cast(Table, RecordRow.__table__)
 
 
 def search_text(record: Record) -> str:
@@ -217,13 +214,13 @@ def save_versions(session: Session, records: Sequence[Record], *, actor: str, ch
                 "change": change,
             }
         )
-    table = _RECORDS
+    table = RecordRow.metadata.tables["records"]  # Core: executemany, no ORM objects
     for rows in (same_text, new_text):
         if rows:
             columns: dict[str, Any] = {k: bindparam(k) for k in rows[0] if k != "b_id"}
             stmt = update(table).where(table.c.id == bindparam("b_id")).values(columns)
             session.connection().execute(stmt, rows)
-    session.execute(insert(RecordVersionRow), versions)
+    session.execute(insert(RecordRow.metadata.tables["record_versions"]), versions)
     _expire_loaded(session, set(ids))
     audit(session, actor=actor, action=change, object_type="record", object_ids=ids)
     return len(records)
@@ -250,7 +247,7 @@ def set_status(
     Reads the rows in one query and writes them with one executemany, in slices of 500 ids.
     """
     ids = list(dict.fromkeys(record_ids))
-    table = _RECORDS
+    table = RecordRow.metadata.tables["records"]  # Core: executemany, no ORM objects
     stmt = (
         update(table)
         .where(table.c.id == bindparam("b_id"))
