@@ -7,6 +7,7 @@ import base64
 import pytest
 
 from qianmo.quality import Heuristics, Language, PayloadGate, answer_skew, find_payloads
+from qianmo.quality._language import LanguageOptions, detect
 from qianmo.quality._step import StepStats
 from tests.helpers.records import make_record
 
@@ -124,3 +125,34 @@ def test_skewed_answer_letters_flag_the_source() -> None:
         )
         == {}
     )
+
+
+EN_LONG = (
+    "A remote attacker can execute arbitrary code on the server by sending a crafted request "
+    "to the management interface. The vendor has released a patch; administrators should "
+    "upgrade to the fixed version and restrict access to the interface until then. "
+) * 2
+
+
+def test_long_ascii_prose_is_english_without_lingua() -> None:
+    rec = make_record(content={"text": EN_LONG}, lang="und")
+    Language().run(rec, StepStats("language"), "r")
+    assert rec.lang == "en" and rec.quality.flags["language"]["method"] == "ascii-rule"
+
+
+def test_ascii_rule_leaves_accented_text_and_short_text_to_lingua() -> None:
+    german = (
+        "Ein entfernter Angreifer kann beliebigen Code auf dem Server ausführen, indem er eine "
+        "präparierte Anfrage an die Verwaltungsoberfläche sendet. Der Hersteller hat ein Update "
+        "veröffentlicht; Administratoren sollten es sofort einspielen und den Zugriff begrenzen."
+    )
+    assert detect(german, LanguageOptions())[::2] == ("de", "lingua")
+    short = "A remote attacker can execute arbitrary code via crafted JNDI lookups."
+    assert detect(short, LanguageOptions())[2] == "lingua"
+
+
+def test_ascii_rule_is_off_when_a_configured_language_writes_plain_ascii() -> None:
+    # Dutch and Indonesian are written without accents: ASCII text proves nothing there
+    options = LanguageOptions(languages=["en", "nl"])
+    assert detect(EN_LONG, options)[2] == "lingua"
+    assert detect(EN_LONG, LanguageOptions())[2] == "ascii-rule"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qianmo.quality import Secrets, find_secrets
-from qianmo.quality._secrets import DETECTORS
+from qianmo.quality._secrets import DETECTORS, _may_hold_secret
 from qianmo.quality._step import StepStats
 from tests.helpers.records import make_record
 
@@ -65,3 +65,34 @@ def test_step_redacts_whole_values_and_flags_resolved() -> None:
     assert "-----BEGIN" not in out
     assert rec.quality.flags["secret"]["resolved"] is True
     assert not step.run(rec, stats, "r").changed
+
+
+V = "q7Xk2Lm9Pz4Rt8Wv3Ny6Bc1Df5Gh0Jk"  # 31 mixed characters, sliced to each format's length
+HEX64 = "0123456789abcdef" * 4
+GATED = [
+    f"mailchimp key {HEX64[:32]}-us12",
+    f"bot 1234567890:{(V + V)[:35]}",
+    f"discord M{(V + V)[:23]}.{V[:6]}.{(V + V)[:27]}",
+    f'artifactory "AKCp5{V[:12]}"',
+    f"SG.{(V + V)[:22]}.{(V + V)[:43]}",
+    f"twilio AC{HEX64[:32]}",
+    f"softlayer_api_key = {HEX64}",
+    f"ibm_cloud_iam_api_key: {(V + V)[:44]}",
+    f"cloudant_password = {HEX64}",
+    f"CLOUDANT_PASSWORD   {HEX64}",
+    f"gitlab glpat-{V[:20]}",
+    f"AccountKey={(V * 3)[:88]}",
+    f'if ("{V[:12]}" == user_password) return',
+    f"aws secret key is '{(V + V)[:40]}'",
+]
+
+
+@pytest.mark.parametrize("text", GATED)
+def test_cheap_gates_let_every_detector_see_its_secrets(text: str) -> None:
+    assert find_secrets(text, NAMES), text
+
+
+def test_secret_words_in_prose_skip_the_scan() -> None:
+    prose = "Rotate the API key and the password; a leaked token or secret grants access."
+    assert not _may_hold_secret(prose, NAMES)
+    assert _may_hold_secret('api_key = "abc"', NAMES)

@@ -15,12 +15,12 @@ from qianmo.store import (
     get_record,
     get_versions,
     remove_relations_of,
-    save_versions,
+    save_edits,
 )
 from tests.helpers.records import make_record
 
 
-def test_save_versions_writes_each_edit_and_one_audit_entry(db: Database) -> None:
+def test_save_edits_writes_each_edit_and_one_audit_entry(db: Database) -> None:
     a, b = make_record(), make_record()
     with db.write() as s:
         add_records(s, [a, b], actor="t")
@@ -29,7 +29,7 @@ def test_save_versions_writes_each_edit_and_one_audit_entry(db: Database) -> Non
     b2 = b.model_copy(update={"tags": ["edited"]})
     step = LineageStep(type="import", name="test")
     with db.write() as s:
-        saved = save_versions(s, [(a2, step), (b2, None), (a3, None)], actor="sync", change="x.up")
+        saved = save_edits(s, [(a2, step), (b2, None), (a3, None)], actor="sync", change="x.up")
     assert [(r.id, r.version) for r in saved] == [(a.id, 2), (b.id, 2), (a.id, 3)]
     with db.read() as s:
         assert [v.content["text"] for v in get_versions(s, a.id)] == [
@@ -42,15 +42,15 @@ def test_save_versions_writes_each_edit_and_one_audit_entry(db: Database) -> Non
         assert len(audit_entries(s, action="x.up")) == 1
 
 
-def test_save_versions_of_an_unknown_record_writes_nothing(db: Database) -> None:
+def test_save_edits_of_an_unknown_record_writes_nothing(db: Database) -> None:
     held, ghost = make_record(), make_record()
     with db.write() as s:
         add_records(s, [held], actor="t")
     with pytest.raises(NotFound), db.write() as s:
-        save_versions(s, [(held, None), (ghost, None)], actor="t", change="x")
+        save_edits(s, [(held, None), (ghost, None)], actor="t", change="x")
     with db.read() as s:
         assert get_record(s, held.id).version == 1
-        assert save_versions(s, [], actor="t", change="x") == []
+        assert save_edits(s, [], actor="t", change="x") == []
 
 
 def test_remove_relations_of_many_children(db: Database) -> None:

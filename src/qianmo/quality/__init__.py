@@ -7,6 +7,7 @@ from qianmo.quality import _job as _job
 from qianmo.quality._contamination import Contamination, EvalIndex
 from qianmo.quality._dedup import ExactDedup, Member, NearDedup, cluster_decisions, near_clusters
 from qianmo.quality._executors import LocalExecutor, RayExecutor, make_executor
+from qianmo.quality._freshness import Freshness
 from qianmo.quality._heuristics import Heuristics, answer_skew
 from qianmo.quality._language import Language, detect
 from qianmo.quality._minhash import MinHasher, ngram_hashes, optimal_bands
@@ -44,6 +45,7 @@ __all__ = [
     "Decision",
     "EvalIndex",
     "ExactDedup",
+    "Freshness",
     "Heuristics",
     "Language",
     "LocalExecutor",

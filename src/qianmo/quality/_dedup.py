@@ -16,11 +16,14 @@ import numpy as np
 from pydantic import Field
 
 from qianmo.quality._minhash import (
+    Exact,
     MinHasher,
     band_keys,
     candidate_pairs,
     components,
+    exact_jaccard,
     ngram_hashes,
+    ngram_hashes_many,
     optimal_bands,
     verify,
 )
@@ -109,6 +112,18 @@ def shingles(text: str, word_ngram: int, char_ngram: int) -> np.ndarray:
     return ngram_hashes(tokens(text), n)
 
 
+def shingles_many(texts: Sequence[str], word_ngram: int, char_ngram: int) -> list[np.ndarray]:
+    """`shingles` of many texts, hashed together per n-gram size."""
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i, text in enumerate(texts):
+        groups[char_ngram if is_mostly_cjk(text) else word_ngram].append(i)
+    out: list[np.ndarray] = [np.empty(0, dtype=np.uint64)] * len(texts)
+    for n, idx in groups.items():
+        for i, h in zip(idx, ngram_hashes_many([tokens(texts[i]) for i in idx], n), strict=True):
+            out[i] = h
+    return out
+
+
 @register_step
 class NearDedup(CorpusStep):
     name = "near_dedup"
@@ -122,9 +137,8 @@ class NearDedup(CorpusStep):
     def summarize(self, records: Sequence[Record]) -> list[tuple[str, Any]]:
         o = self.options
         assert isinstance(o, NearDedupOptions)
-        sigs = self._hasher().signatures(
-            [shingles(r.text(), o.word_ngram, o.char_ngram) for r in records]
-        )
+        texts = [r.text() for r in records]
+        sigs = self._hasher().signatures(shingles_many(texts, o.word_ngram, o.char_ngram))
         return [(r.id, (Member.of(r), sigs[i])) for i, r in enumerate(records)]
 
     def decide(self, summaries: list[Any]) -> dict[str, Decision]:
@@ -134,7 +148,19 @@ class NearDedup(CorpusStep):
             return {}
         members = [m for m, _ in summaries]
         sig = np.stack([s for _, s in summaries])
-        labels = near_clusters(sig, o.threshold)
+        exact = None
+        if self.load is not None:
+            load = self.load
+
+            def shingles_of(rows: list[int]) -> list[np.ndarray]:
+                held = load([members[i].id for i in rows])
+                texts = [held[members[i].id].text() for i in rows]
+                return shingles_many(texts, o.word_ngram, o.char_ngram)
+
+            def exact(pairs: np.ndarray) -> np.ndarray:
+                return exact_jaccard(pairs, shingles_of)
+
+        labels = near_clusters(sig, o.threshold, exact)
         groups: dict[int, list[Member]] = defaultdict(list)
         for i, label in enumerate(labels.tolist()):
             groups[label].append(members[i])
@@ -145,9 +171,10 @@ class NearDedup(CorpusStep):
         return out
 
 
-def near_clusters(sig: np.ndarray, threshold: float) -> np.ndarray:
-    """Cluster labels from global LSH banding over every signature, verified pairs only."""
+def near_clusters(sig: np.ndarray, threshold: float, exact: Exact | None = None) -> np.ndarray:
+    """Cluster labels from global LSH banding over every signature, verified pairs only
+    (borderline ones on their shingles, when `exact` can measure them)."""
     bands, rows = optimal_bands(threshold, sig.shape[1])
     valid = ~(sig == np.iinfo(np.uint32).max).all(axis=1)
     pairs = candidate_pairs(band_keys(sig, bands, rows), valid)
-    return components(len(sig), verify(sig, pairs, threshold))
+    return components(len(sig), verify(sig, pairs, threshold, exact))

@@ -68,10 +68,38 @@ class PIIOptions(StepOptions):
     )
 
 
+# Necessary conditions, checked before each pattern's scan: most texts hold no `@`, no `+`
+# and no run of four digits, and skip the eight regex passes (the step's main cost).
+_RUN4 = re.compile(r"\d{4}")
+
+
+def _has_at(text: str) -> bool:
+    return "@" in text
+
+
+def _has_plus(text: str) -> bool:
+    return "+" in text
+
+
+def _has_digits(text: str) -> bool:
+    return _RUN4.search(text) is not None
+
+
+def _has_passport_word(text: str) -> bool:
+    return "护照" in text or "passport" in text.lower()
+
+
 def _sub(
-    pattern: re.Pattern[str], label: str, counts: Counter[str], check: Callable[[str], bool]
+    pattern: re.Pattern[str],
+    label: str,
+    counts: Counter[str],
+    check: Callable[[str], bool],
+    gate: Callable[[str], bool] = _has_digits,
 ) -> Callable[[str], str]:
     def replace(text: str) -> str:
+        if not gate(text):
+            return text
+
         def one(m: re.Match[str]) -> str:
             value = m.group(m.lastindex or 0)
             if not check(value):
@@ -92,17 +120,17 @@ def _always(_: str) -> bool:
 def scanners(kinds: list[str], counts: Counter[str]) -> list[Callable[[str], str]]:
     """Replacement functions in a safe order: IDs before cards, cards before phones."""
     table: list[tuple[str, list[Callable[[str], str]]]] = [
-        ("email", [_sub(_EMAIL, "EMAIL", counts, _always)]),
+        ("email", [_sub(_EMAIL, "EMAIL", counts, _always, _has_at)]),
         ("id_card", [_sub(_ID_CARD, "ID_CARD", counts, id_card_valid)]),
         ("bank_card", [_sub(_BANK_CARD, "BANK_CARD", counts, luhn_valid)]),
-        ("passport", [_sub(_PASSPORT, "PASSPORT", counts, _always)]),
+        ("passport", [_sub(_PASSPORT, "PASSPORT", counts, _always, _has_passport_word)]),
         ("passport", [_sub(_CN_PASSPORT, "PASSPORT", counts, _always)]),
         (
             "phone",
             [
                 _sub(_CN_MOBILE, "PHONE", counts, _always),
                 _sub(_CN_LANDLINE, "PHONE", counts, _always),
-                _sub(_E164, "PHONE", counts, _always),
+                _sub(_E164, "PHONE", counts, _always, _has_plus),
             ],
         ),
     ]

@@ -13,6 +13,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import orjson
@@ -30,8 +31,7 @@ from qianmo.store import (
     RecordFilter,
     RecordRow,
     count_records,
-    get_record,
-    save_version,
+    save_versions,
     set_status,
 )
 
@@ -107,6 +107,18 @@ def _pages(db: Database, flt: RecordFilter, size: int) -> Iterator[list[dict[str
         after = rows[-1].id
 
 
+def _load(db: Database, ids: Sequence[str]) -> dict[str, Record]:
+    """Records by id, read a few hundred per query."""
+    out: dict[str, Record] = {}
+    for start in range(0, len(ids), 500):
+        with db.read() as s:
+            query = select(RecordRow.id, RecordRow.data).where(
+                RecordRow.id.in_(ids[start : start + 500])
+            )
+            out.update((row.id, Record.model_validate(row.data)) for row in s.execute(query))
+    return out
+
+
 def _reject(session: Any, state: _State, reasons: dict[str, str]) -> None:
     """Reject with named reasons, one status change (one audit entry) per reason."""
     by_reason: dict[str, list[str]] = defaultdict(list)
@@ -123,6 +135,7 @@ def _reject(session: Any, state: _State, reasons: dict[str, str]) -> None:
 
 def _apply_page(db: Database, state: _State, page: PageResult) -> None:
     change = f"quality.run:{state.run_id}"
+    edited = []
     with db.write() as s:
         for item in page.items:
             state.seen.add(item.id)
@@ -131,8 +144,8 @@ def _apply_page(db: Database, state: _State, page: PageResult) -> None:
             if item.review:
                 state.review[item.id] = item.review
             if item.data is not None:
-                save_version(s, Record.model_validate(item.data), actor=state.actor, change=change)
-                state.versions += 1
+                edited.append(Record.model_validate(item.data))
+        state.versions += save_versions(s, edited, actor=state.actor, change=change)
         _reject(s, state, {i.id: i.reject for i in page.items if i.reject})
 
 
@@ -150,12 +163,17 @@ def _apply_decisions(
     db: Database, state: _State, step: Step, decisions: dict[str, Decision], stats: StepStats
 ) -> None:
     ids = sorted(decisions)
+    change = f"quality.run:{state.run_id}"
     for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
         with db.write() as s:
+            rows = s.execute(select(RecordRow.id, RecordRow.data).where(RecordRow.id.in_(chunk)))
+            held = {row.id: row.data for row in rows}
             rejects: dict[str, str] = {}
-            for rid in ids[start : start + 500]:
+            edited: list[Record] = []
+            for rid in chunk:
                 decision = decisions[rid]
-                record = get_record(s, rid)
+                record = Record.model_validate(held[rid])
                 flags = {
                     name: _merge_flag(record.quality.flags.get(name), value)
                     for name, value in decision.flags.items()
@@ -163,23 +181,18 @@ def _apply_decisions(
                 changed = any(record.quality.flags.get(k) != v for k, v in flags.items())
                 if changed:
                     record.quality.flags.update(flags)
-                    lineage = LineageStep(
-                        type="step", name=step.name, detail={"run": state.run_id, **decision.detail}
+                    detail = {"run": state.run_id, **decision.detail}
+                    record.lineage.steps.append(
+                        LineageStep(type="step", name=step.name, detail=detail)
                     )
-                    save_version(
-                        s,
-                        record,
-                        actor=state.actor,
-                        change=f"quality.run:{state.run_id}",
-                        step=lineage,
-                    )
-                    state.versions += 1
+                    edited.append(record)
                 if decision.reject and rid not in state.protected:
                     rejects[rid] = decision.reject
                 if decision.review:
                     state.review[rid] = decision.review
                 decision.flags = flags
                 stats.count(rid, decision, changed)
+            state.versions += save_versions(s, edited, actor=state.actor, change=change)
             _reject(s, state, rejects)
 
 
@@ -310,6 +323,7 @@ class _Pass:
             live = [p for rid, p in bucket if rid not in self.state.rejected]
             step = steps[i]
             assert isinstance(step, CorpusStep)
+            step.load = partial(_load, self.db)
             decisions = step.decide(live)
             stats[i].seconds += time.perf_counter() - started
             _apply_decisions(self.db, self.state, steps[i], decisions, stats[i])

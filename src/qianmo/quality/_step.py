@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -168,10 +168,16 @@ class Step:
         return verdict
 
 
+Loader = Callable[[Sequence[str]], dict[str, Record]]
+
+
 class CorpusStep(Step):
     """A step that decides from the whole selection (dedup, contamination)."""
 
     corpus: ClassVar[bool] = True
+    # Set by the driver before `decide`: reads records from the store by id, for a step that
+    # must look again at a few of them (near dedup measuring its borderline pairs).
+    load: Loader | None = None
 
     def summarize(self, records: Sequence[Record]) -> list[tuple[str, Any]]:
         """Small, picklable `(record id, summary)` pairs, computed in the workers."""

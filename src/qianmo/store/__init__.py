@@ -113,6 +113,7 @@ from qianmo.store._records import (
     restore_records,
     row_values,
     save_version,
+    save_versions,
     set_status,
     to_record,
 )
@@ -139,7 +140,7 @@ from qianmo.store._sessions import (
     touch_token,
 )
 from qianmo.store._stats import STAT_FIELDS, record_stats
-from qianmo.store._versions import save_versions
+from qianmo.store._versions import save_edits
 from qianmo.store._workspace import init_workspace, open_workspace
 
 __all__ = [
@@ -255,6 +256,7 @@ __all__ = [
     "role_table",
     "row_values",
     "run_job_inline",
+    "save_edits",
     "save_version",
     "save_versions",
     "search_listings",

@@ -22,7 +22,7 @@ from qianmo.store import (
     add_records,
     add_relations,
     remove_relations_of,
-    save_versions,
+    save_edits,
     set_status,
     to_record,
 )
@@ -105,7 +105,7 @@ class Writer:
             detail = {"import_id": self.import_id, "previous_version": old.version}
             edits.append((merged, LineageStep(type="import", name=self.family, detail=detail)))
             moved.append((obj, old))
-        saved = save_versions(session, edits, actor=self.actor, change="sync.update")
+        saved = save_edits(session, edits, actor=self.actor, change="sync.update")
         self.counts.updated += len(saved)
         self.counts.withdrawn += sum(
             1
@@ -162,10 +162,10 @@ class Writer:
             )
             self.counts.items_added += len(added.added)
         self.counts.items_updated += len(
-            save_versions(session, regenerated, actor=self.actor, change="sync.regenerate")
+            save_edits(session, regenerated, actor=self.actor, change="sync.regenerate")
         )
         self.counts.items_stale += len(
-            save_versions(session, stale, actor=self.actor, change="sync.stale")
+            save_edits(session, stale, actor=self.actor, change="sync.stale")
         )
 
 
