@@ -64,8 +64,14 @@ def test_splits_are_deterministic_and_seeded(db: Database) -> None:
     load(db, corpus(120))
     a = create_release(db, request(), "1.0.0", actor="t")
     b = create_release(db, request(), "1.0.1", actor="t")
-    c = create_release(db, request(seed=7), "1.0.2", actor="t")
-    assert a["members_digest"] == b["members_digest"] != c["members_digest"]
+    assert a["members_digest"] == b["members_digest"]
+    # Another seed deals the groups out differently; any single seed can, by chance, deal this
+    # small corpus the same way (it did, about one run in six), five in a row hardly ever.
+    others = {
+        create_release(db, request(seed=seed), f"1.0.{seed}", actor="t")["members_digest"]
+        for seed in range(2, 7)
+    }
+    assert others - {a["members_digest"]}
 
 
 def test_releases_are_immutable_and_refusals_build_nothing(db: Database) -> None:
