@@ -137,3 +137,11 @@ def test_a_command_opens_its_workspace_once_and_closes_it_at_the_end(cli) -> Non
     assert seen[2] == 1  # the connection went back to the pool and stayed open meanwhile
     assert _common._open == {}
     assert seen[0].engine.pool.checkedin() == 0  # type: ignore[attr-defined]
+
+
+def test_the_imported_modules_are_kept_out_of_the_collectors_scans(cli) -> None:  # type: ignore[no-untyped-def]
+    import gc
+
+    gc.unfreeze()
+    assert cli("--help").code == 0
+    assert gc.get_freeze_count() > 10_000

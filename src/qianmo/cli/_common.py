@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import getpass
 import os
 import sys
@@ -63,6 +64,10 @@ def safe(text: object) -> str:
 
 def run_app(app: typer.Typer, errors: Console, args: list[str] | None = None) -> int:
     """Run the CLI: user errors as one line and exit 1, usage errors exit 2, Ctrl-C exits 130."""
+    # The ~250k objects of the imported modules live as long as the process: kept out of the
+    # collector's scans, they stop costing every full collection a long command triggers
+    # (20k-row ingest: 16.5 s -> 13.7 s).
+    gc.freeze()
     try:
         code = app(args=args, standalone_mode=False, prog_name="qianmo")
     except QianmoError as e:
