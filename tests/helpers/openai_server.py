@@ -71,6 +71,7 @@ class OpenAIServer:
         self.latency = latency
         self.model = model
         self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []  # each request's headers, names lower-cased
         self.in_flight = 0
         self.max_in_flight = 0
         self._port = port
@@ -104,6 +105,7 @@ class OpenAIServer:
             return
         body = json.loads(b"".join(chunks) or b"{}")
         self.requests.append(body)
+        self.headers.append({k.decode().lower(): v.decode() for k, v in scope["headers"]})
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

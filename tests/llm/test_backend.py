@@ -140,3 +140,67 @@ def test_models_come_from_settings_with_overrides(monkeypatch: pytest.MonkeyPatc
         missing.api_key()
     monkeypatch.setenv("QIANMO_TEST_NO_SUCH_KEY", "sk-test")
     assert missing.api_key() == "sk-test"
+
+
+def test_sends_the_key_as_a_bearer_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QIANMO_TEST_MODEL_KEY", "sk-local-123")
+    with OpenAIServer(echo) as server:
+        cfg = model_config("m", base_url=server.url, api_key_env="QIANMO_TEST_MODEL_KEY")
+
+        async def go() -> None:
+            async with OpenAIBackend(cfg) as backend:
+                await backend.complete(USER)
+
+        asyncio.run(go())
+    assert server.headers[0]["authorization"] == "Bearer sk-local-123"
+    assert server.headers[0]["content-type"] == "application/json"
+
+
+def test_error_text_in_either_server_shape_reaches_the_user() -> None:
+    # OpenAI and vLLM send {"error": {"message": …}}; Ollama and llama.cpp {"error": "…"}.
+    class Plain(OpenAIServer):
+        async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+            raw = b'{"error": "model \\"nope\\" not found, try pulling it first"}'
+            head = [(b"content-type", b"application/json")]
+            await send({"type": "http.response.start", "status": 404, "headers": head})
+            await send({"type": "http.response.body", "body": raw})
+
+    async def go(c: Any) -> None:
+        async with OpenAIBackend(c) as backend:
+            await backend.complete(USER)
+
+    with Plain() as server:
+        cfg = model_config("m", base_url=server.url, retry_base=0.001)
+        with pytest.raises(LlmError, match='HTTP 404: model "nope" not found') as info:
+            asyncio.run(go(cfg))
+    assert info.value.status == 404
+
+
+def test_unreachable_server_is_retried_then_reported() -> None:
+    with OpenAIServer(echo) as server:
+        url = server.url  # a port that was just free: nothing listens once the server stops
+    cfg = model_config("m", base_url=url, retry_base=0.001, max_retries=2, timeout=2)
+
+    async def go() -> int:
+        async with OpenAIBackend(cfg) as backend:
+            try:
+                await backend.complete(USER)
+            except LlmError as e:
+                assert "connection error" in str(e) and "after 3 attempts" in str(e)
+                return backend.requests
+        raise AssertionError("the call should have failed")
+
+    assert asyncio.run(go()) == 3
+
+
+def test_a_slow_answer_times_out_and_counts_as_a_failed_attempt() -> None:
+    with OpenAIServer(echo, latency=1.0) as server:
+        cfg = model_config("m", base_url=server.url, timeout=0.2, max_retries=1, retry_base=0.001)
+
+        async def go() -> None:
+            async with OpenAIBackend(cfg) as backend:
+                await backend.complete(USER)
+
+        with pytest.raises(LlmError, match=r"timed out \(0.2 s\) after 2 attempts") as info:
+            asyncio.run(go())
+    assert info.value.status is None
