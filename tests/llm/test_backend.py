@@ -204,3 +204,18 @@ def test_a_slow_answer_times_out_and_counts_as_a_failed_attempt() -> None:
         with pytest.raises(LlmError, match=r"timed out \(0.2 s\) after 2 attempts") as info:
             asyncio.run(go())
     assert info.value.status is None
+
+
+def test_a_model_without_base_url_goes_where_openai_clients_go(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    assert model_config("m").endpoint_url() == "https://api.openai.com/v1"
+    with OpenAIServer(echo) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+
+        async def go() -> str:
+            async with OpenAIBackend(model_config("m")) as backend:
+                return (await backend.complete(USER)).text
+
+        assert asyncio.run(go()) == "echo: Which port does HTTPS use?"

@@ -82,7 +82,7 @@ class OpenAIBackend:
     def client(self) -> OpenAICompatClient:
         if self._client is None:
             self._client = OpenAICompatClient(
-                self.config.base_url, self._api_key, timeout=self.config.timeout
+                self.config.endpoint_url(), self._api_key, timeout=self.config.timeout
             )
         return self._client
 

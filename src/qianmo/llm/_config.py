@@ -11,8 +11,11 @@ from qianmo.errors import QianmoError
 from qianmo.settings import Settings
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
-# vLLM, SGLang, Ollama and llama.cpp servers accept any key; the client insists on one.
+# vLLM, SGLang, Ollama and llama.cpp servers accept any key; hosted APIs' clients send one.
 NO_KEY = "EMPTY"
+# Where a model with no base_url goes, as the `openai` package decides it.
+DEFAULT_BASE_URL_ENV = "OPENAI_BASE_URL"
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
 class ModelConfig(BaseModel):
@@ -39,6 +42,10 @@ class ModelConfig(BaseModel):
     def model_id(self) -> str:
         """The id sent to the server: `model`, or the name when none is given."""
         return self.model or self.name
+
+    def endpoint_url(self) -> str:
+        """`base_url`, else $OPENAI_BASE_URL, else OpenAI's own API."""
+        return self.base_url or os.environ.get(DEFAULT_BASE_URL_ENV) or DEFAULT_BASE_URL
 
     def api_key(self) -> str:
         """The key from `api_key_env`; a named variable that is unset is a user error."""
