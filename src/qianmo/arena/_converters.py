@@ -25,6 +25,12 @@ _HOMOGLYPHS = {
     "O": "О", "P": "Р", "T": "Т", "X": "Х",
 }  # fmt: skip
 _UNHOMOGLYPHS = {v: k for k, v in _HOMOGLYPHS.items()}
+# str.translate tables: the leak judge folds every reply through these, and a per-character
+# generator cost ~0.5 ms per reply there (2,000-attempt campaign).
+_LEET_ENCODE = str.maketrans({**_LEET, **{k.upper(): v for k, v in _LEET.items()}})
+_LEET_DECODE = str.maketrans({v: k for k, v in _LEET.items()})
+_HOMOGLYPH_ENCODE = str.maketrans(_HOMOGLYPHS)
+_HOMOGLYPH_DECODE = str.maketrans(_UNHOMOGLYPHS)
 
 TextCodec = Callable[[str], str]
 
@@ -46,13 +52,13 @@ ENCODINGS: dict[str, Encoding] = {
     "hex": Encoding(lambda s: s.encode().hex(), lambda s: bytes.fromhex(s).decode()),
     "rot13": Encoding(lambda s: codecs.encode(s, "rot13"), lambda s: codecs.decode(s, "rot13")),
     "leetspeak": Encoding(
-        lambda s: "".join(_LEET.get(ch.lower(), ch) for ch in s),
+        lambda s: s.translate(_LEET_ENCODE),
         # lossy for digits already in the text; exact for lower-case text without digits
-        lambda s: "".join({v: k for k, v in _LEET.items()}.get(ch, ch) for ch in s),
+        lambda s: s.translate(_LEET_DECODE),
     ),
     "homoglyph": Encoding(
-        lambda s: "".join(_HOMOGLYPHS.get(ch, ch) for ch in s),
-        lambda s: "".join(_UNHOMOGLYPHS.get(ch, ch) for ch in s),
+        lambda s: s.translate(_HOMOGLYPH_ENCODE),
+        lambda s: s.translate(_HOMOGLYPH_DECODE),
     ),
     "zero_width": Encoding(lambda s: ZERO_WIDTH.join(s), lambda s: s.replace(ZERO_WIDTH, "")),
 }

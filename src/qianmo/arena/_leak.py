@@ -19,6 +19,8 @@ from qianmo.arena._converters import ENCODINGS
 _B64_RUN = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
 _HEX_RUN = re.compile(r"(?:[0-9a-fA-F]{2}[\s:]?){4,}")
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# Everything str.isalnum() rejects: \W is "not alphanumeric and not underscore".
+_NOT_ALNUM = re.compile(r"[\W_]+")
 
 
 def fold_text(text: str) -> str:
@@ -27,9 +29,9 @@ def fold_text(text: str) -> str:
     return ENCODINGS["homoglyph"].decode(text).casefold()
 
 
-def _squash(text: str) -> str:
+def _squash(text: str, *, folded: bool = False) -> str:
     """Only letters and digits: undoes spacing, dashes and other separators."""
-    return "".join(ch for ch in fold_text(text) if ch.isalnum())
+    return _NOT_ALNUM.sub("", text if folded else fold_text(text))
 
 
 def _decoded_runs(text: str) -> list[str]:
@@ -64,7 +66,7 @@ def find_leak(text: str, needle: str) -> str | None:
         return "reversed"
     squashed = _squash(needle)
     if len(squashed) >= 4:
-        hay = _squash(text)
+        hay = _squash(folded, folded=True)
         if squashed in hay:
             return "spaced"
         if squashed[::-1] in hay:
