@@ -7,8 +7,21 @@ import time
 from collections import Counter
 
 import pytest
+from sqlalchemy import select
 
-from qianmo.store import Database, JobContext, Worker, enqueue, get_job, job_handler, request_cancel
+from qianmo.errors import QianmoError
+from qianmo.store import (
+    Database,
+    JobContext,
+    JobRow,
+    Listener,
+    Worker,
+    enqueue,
+    get_job,
+    job_handler,
+    request_cancel,
+    run_queued,
+)
 
 RUNS: list[str] = []
 RUNS_LOCK = threading.Lock()
@@ -110,3 +123,43 @@ def test_failed_handler_records_the_error(db: Database) -> None:
     with db.read() as s:
         job = get_job(s, job_id)
         assert job.status == "failed" and "ValueError: boom" in (job.error or "")
+
+
+@job_handler("test.reports")
+def _reports(ctx: JobContext) -> dict[str, int]:
+    for i in range(3):
+        REPORTS.notify(i)
+    if ctx.params.get("fail") == "user":
+        raise QianmoError("the file has no rows", field="path")
+    if ctx.params.get("fail") == "bug":
+        raise KeyError("oops")
+    if ctx.params.get("fail") == "interrupt":
+        raise KeyboardInterrupt
+    return {"n": 3}
+
+
+REPORTS: Listener[int] = Listener("test_reports")
+
+
+def test_run_queued_returns_the_result_and_feeds_the_listener(db: Database) -> None:
+    seen: list[int] = []
+    with REPORTS.listening(seen.append):
+        assert run_queued(db, "test.reports", {}, actor="t") == {"n": 3}
+    assert seen == [0, 1, 2]
+    run_queued(db, "test.reports", {}, actor="t")  # nobody listening: nothing to call
+    assert seen == [0, 1, 2]
+
+
+def test_run_queued_raises_user_errors_and_bugs_as_one_line(db: Database) -> None:
+    with pytest.raises(QianmoError, match=r"^path: the file has no rows$"):
+        run_queued(db, "test.reports", {"fail": "user"}, actor="t")
+    with pytest.raises(QianmoError, match=r"^KeyError: 'oops' \(details: qianmo jobs show \w+\)$"):
+        run_queued(db, "test.reports", {"fail": "bug"}, actor="t")
+
+
+def test_ctrl_c_during_run_queued_cancels_the_job(db: Database) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        run_queued(db, "test.reports", {"fail": "interrupt"}, actor="t")
+    with db.read() as s:
+        job = s.execute(select(JobRow).where(JobRow.kind == "test.reports")).scalar_one()
+    assert job.status == "cancelled"

@@ -4,13 +4,9 @@ foreground path and `qianmo demo`); `qianmo worker` runs the same handler for qu
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import asdict
 from pathlib import Path
 
-from qianmo.errors import QianmoError
 from qianmo.ingest._ingest import ingest_file
 from qianmo.ingest._pipeline import (
     ImportSummary,
@@ -19,20 +15,11 @@ from qianmo.ingest._pipeline import (
     ProgressFn,
     StrictAbort,
 )
-from qianmo.store import Database, JobContext, enqueue, job_handler, request_cancel, run_job_inline
+from qianmo.store import Database, JobContext, Listener, job_handler, run_queued
 
 JOB_KIND = "ingest"
 # Whoever runs a job in this process (the CLI) sees its progress here, between batches.
-_listener: ContextVar[ProgressFn | None] = ContextVar("ingest_listener", default=None)
-
-
-@contextmanager
-def _listening(fn: ProgressFn | None) -> Iterator[None]:
-    token = _listener.set(fn)
-    try:
-        yield
-    finally:
-        _listener.reset(token)
+_listener: Listener[Progress] = Listener("ingest_listener")
 
 
 @job_handler(JOB_KIND)
@@ -43,9 +30,7 @@ def ingest_job(ctx: JobContext) -> dict[str, object]:
         path = Path(params.get("cwd") or os.getcwd()) / path
 
     def progress(p: Progress) -> None:
-        listener = _listener.get()
-        if listener is not None:
-            listener(p)
+        _listener.notify(p)
         if not p.in_transaction:
             ctx.progress(p.done, message=f"{p.summary.added} added, {p.summary.rejected} rejected")
 
@@ -76,22 +61,9 @@ def run_ingest(
         "cwd": os.getcwd(),
         "options": asdict(options),
     }
-    with db.write() as s:
-        job_id = enqueue(s, JOB_KIND, params, actor=actor)
-    try:
-        with _listening(progress):
-            job = run_job_inline(db, job_id)
-    except KeyboardInterrupt:
-        # The committed batches stand and the import resumes on the next run; this job is done.
-        with db.write() as s:
-            request_cancel(s, job_id, actor=actor)
-        raise
-    if job.status != "done" or job.result is None:
-        error = (job.error or job.status).strip()
-        if "Traceback" in error:  # a bug, not bad input: the last line and where to read more
-            error = f"{error.splitlines()[-1]} (details: qianmo jobs show {job_id})"
-        raise QianmoError(error)
-    return ImportSummary(**job.result)
+    # Ctrl-C: the committed batches stand and the import resumes on the next run.
+    with _listener.listening(progress):
+        return ImportSummary(**run_queued(db, JOB_KIND, params, actor=actor))
 
 
 __all__ = ["StrictAbort", "ingest_job", "run_ingest"]

@@ -5,34 +5,15 @@ progress both to their job row and to whoever watches in this process (the CLI's
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from typing import Any
 
-from qianmo.errors import QianmoError
 from qianmo.llm._batch import BatchStats
-from qianmo.store import (
-    Database,
-    JobCancelled,
-    JobContext,
-    enqueue,
-    request_cancel,
-    run_job_inline,
-)
+from qianmo.store import Database, JobCancelled, JobContext, Listener, run_queued
 
 StatsFn = Callable[[BatchStats], None]
-# The CLI runs the job in its own thread and sees its progress here, without polling the row.
-_listener: ContextVar[StatsFn | None] = ContextVar("batch_job_listener", default=None)
-
-
-@contextmanager
-def _listening(fn: StatsFn | None) -> Iterator[None]:
-    token = _listener.set(fn)
-    try:
-        yield
-    finally:
-        _listener.reset(token)
+# The CLI runs the job in its own process and sees its progress here, without polling the row.
+_listener: Listener[BatchStats] = Listener("batch_job_listener")
 
 
 class JobProgress:
@@ -61,9 +42,7 @@ class JobProgress:
         self._write()  # the final count; a cancel that arrives after the end changes nothing
 
     def __call__(self, stats: BatchStats) -> None:
-        listener = _listener.get()
-        if listener is not None:
-            listener(stats)
+        _listener.notify(stats)
         message = f"{stats.done} asked, {stats.skipped} resumed, {stats.errors} errors"
         self._latest = (stats.done + stats.skipped, stats.total, message)
         if self._cancelled:
@@ -92,19 +71,5 @@ def run_inline(
     progress: StatsFn | None = None,
 ) -> dict[str, Any]:
     """Queue a job and run it in this process; its result, or its error raised as one line."""
-    with db.write() as s:
-        job_id = enqueue(s, kind, params, actor=actor)
-    try:
-        with _listening(progress):
-            job = run_job_inline(db, job_id)
-    except KeyboardInterrupt:
-        # What finished is stored; the next run with the same settings resumes from it.
-        with db.write() as s:
-            request_cancel(s, job_id, actor=actor)
-        raise
-    if job.status != "done" or job.result is None:
-        error = (job.error or job.status).strip()
-        if "Traceback" in error:  # a bug, not bad input: the last line and where to read more
-            error = f"{error.splitlines()[-1]} (details: qianmo jobs show {job_id})"
-        raise QianmoError(error)
-    return dict(job.result)
+    with _listener.listening(progress):
+        return run_queued(db, kind, params, actor=actor)

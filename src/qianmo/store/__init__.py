@@ -68,6 +68,7 @@ from qianmo.store._hierarchy import (
 from qianmo.store._jobs import (
     JobCancelled,
     JobContext,
+    Listener,
     Worker,
     enqueue,
     get_job,
@@ -76,6 +77,7 @@ from qianmo.store._jobs import (
     registered_kinds,
     request_cancel,
     run_job_inline,
+    run_queued,
 )
 from qianmo.store._listing import RecordListing, list_listings
 from qianmo.store._migrate import is_current, upgrade
@@ -171,6 +173,7 @@ __all__ = [
     "JobCancelled",
     "JobContext",
     "JobRow",
+    "Listener",
     "LlmCacheRow",
     "MembershipRow",
     "OrgInfo",
@@ -256,6 +259,7 @@ __all__ = [
     "role_table",
     "row_values",
     "run_job_inline",
+    "run_queued",
     "save_edits",
     "save_version",
     "save_versions",

@@ -14,9 +14,11 @@ import os
 import socket
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -254,3 +256,50 @@ def run_job_inline(db: Database, job_id: str) -> JobRow:
     Worker(db).run_one(job_id)
     with db.read() as s:
         return get_job(s, job_id)
+
+
+def run_queued(db: Database, kind: str, params: dict[str, Any], *, actor: str) -> dict[str, Any]:
+    """Queue a job and run it in this process: its result, or its error raised as one line.
+
+    Ctrl-C cancels the job; what it finished is stored and a rerun resumes from it."""
+    with db.write() as s:
+        job_id = enqueue(s, kind, params, actor=actor)
+    try:
+        job = run_job_inline(db, job_id)
+    except KeyboardInterrupt:
+        with db.write() as s:
+            request_cancel(s, job_id, actor=actor)
+        raise
+    if job.status != "done" or job.result is None:
+        error = (job.error or job.status).strip()
+        if "Traceback" in error:  # a bug, not bad input: the last line and where to read more
+            error = f"{error.splitlines()[-1]} (details: qianmo jobs show {job_id})"
+        raise QianmoError(error)
+    return dict(job.result)
+
+
+P = TypeVar("P")
+
+
+class Listener(Generic[P]):
+    """Progress of a job run in this process, for whoever started it (the CLI's bar).
+
+    The handler calls `notify(progress)`; the caller wraps `run_queued` in `listening(fn)`.
+    A context variable, so it reaches the handler without a parameter and never leaks to
+    jobs run by other threads (a worker's, the web's)."""
+
+    def __init__(self, name: str) -> None:
+        self._var: ContextVar[Callable[[P], None] | None] = ContextVar(name, default=None)
+
+    @contextmanager
+    def listening(self, fn: Callable[[P], None] | None) -> Iterator[None]:
+        token = self._var.set(fn)
+        try:
+            yield
+        finally:
+            self._var.reset(token)
+
+    def notify(self, progress: P) -> None:
+        fn = self._var.get()
+        if fn is not None:
+            fn(progress)
