@@ -20,8 +20,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import uvicorn
-
 Behaviour = Callable[[list[dict[str, str]]], str]
 
 _SECRET = re.compile(r"password is (\S+?)[.\s]")
@@ -144,6 +142,10 @@ class PlantedServer:
         # sent apart) waits ~40 ms for the client's delayed ACK on a kept-alive connection.
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.bind(("127.0.0.1", port))
+        # Imported here: uvicorn (with watchfiles and anyio) cost a quarter of a second of every
+        # `qianmo arena` command's start-up, and only a planted target needs it.
+        import uvicorn
+
         config = uvicorn.Config(
             self.app,
             log_level="warning",
