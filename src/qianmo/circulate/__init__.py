@@ -1,12 +1,13 @@
 """Circulation: the decision function, releases (snapshots, splits, cards, diffs) and exports."""
 
 from qianmo.circulate._access import get_visible_release, release_visible, visible_releases
-from qianmo.circulate._check import CheckReport, Denial, Member, check, decision_table, evaluate
+from qianmo.circulate._check import CheckReport, check, decision_table, evaluate
 from qianmo.circulate._decide import Decision, decide, deny, is_derived
 from qianmo.circulate._diff import ReleaseDiff, diff_releases
 from qianmo.circulate._directory import load_directory, resolve
 from qianmo.circulate._export import FORMATS, export_release
 from qianmo.circulate._manifest import VerifyReport, verify_export
+from qianmo.circulate._members import Denial, DenialTable, Member, MemberTable, Profile
 from qianmo.circulate._outright import refusal
 from qianmo.circulate._pseudonym import pseudonym
 from qianmo.circulate._release import (
@@ -30,8 +31,11 @@ __all__ = [
     "CheckReport",
     "Decision",
     "Denial",
+    "DenialTable",
     "Directory",
     "Member",
+    "MemberTable",
+    "Profile",
     "RecordView",
     "ReleaseDiff",
     "ReleaseRequest",

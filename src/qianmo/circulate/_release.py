@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from qianmo.circulate._card import render_card
 from qianmo.circulate._check import check
 from qianmo.circulate._gc import collector_paused
+from qianmo.circulate._members import MemberTable
 from qianmo.circulate._outright import refusal
 from qianmo.circulate._request import ReleaseRequest
 from qianmo.circulate._splits import assign_splits
@@ -26,6 +27,7 @@ from qianmo.store import (
     ReleaseRow,
     Viewer,
     audit,
+    insert_rows,
     job_handler,
     load_viewer,
     put_artifact,
@@ -33,7 +35,8 @@ from qianmo.store import (
 
 EVALUATION_FRACTIONS = (0.0, 0.0, 1.0)  # an evaluation-only release is all held out
 INSERT_BATCH = 5000
-MEMBERS = cast(Table, ReleaseMemberRow.__table__)  # core inserts: no ORM bulk bookkeeping per row
+MEMBERS = cast(Table, ReleaseMemberRow.__table__)
+_COLUMNS = ("release_id", "record_id", "record_version", "content_hash", "split")
 
 
 @dataclass(frozen=True)
@@ -105,10 +108,8 @@ def create_release(
         raise PolicyRefused(reason, field="request")
     assign_splits(report.members, seed=report.request.seed, fractions=report.request.fractions)
     summary = summarise(report)
-    ordered = sorted(report.members, key=lambda m: m.id)
-    snap = [SnapshotMember(m.id, m.version, m.content_hash, m.split) for m in ordered]
-    summary["members_digest"] = members_digest(snap)
-    return _store(db, report.request, version, summary, snap, actor=actor)
+    summary["members_digest"] = table_digest(report.members)
+    return _store(db, report.request, version, summary, report.members, actor=actor)
 
 
 @collector_paused()
@@ -117,10 +118,11 @@ def _store(
     request: ReleaseRequest,
     version: str,
     summary: dict[str, Any],
-    members: list[SnapshotMember],
+    members: MemberTable,
     *,
     actor: str,
 ) -> dict[str, Any]:
+    """Store the release, its card and its members (in id order, as the check left them)."""
     release_id = new_id()
     with db.write() as s:
         card = render_card(request.name, version, request.to_json(), summary, layout="parquet")
@@ -143,11 +145,8 @@ def _store(
         )
         s.flush()
         for start in range(0, len(members), INSERT_BATCH):
-            batch = [
-                {"release_id": release_id, **m.__dict__}
-                for m in members[start : start + INSERT_BATCH]
-            ]
-            s.execute(insert(MEMBERS), batch)
+            rows = members.snapshot_rows(start, start + INSERT_BATCH)
+            insert_rows(s, MEMBERS, _COLUMNS, [(release_id, *r) for r in rows])
         audit(
             s,
             actor=actor,
@@ -163,6 +162,15 @@ def members_digest(members: Iterable[SnapshotMember]) -> str:
     h = hashlib.sha256()
     for m in members:
         h.update(f"{m.record_id}\t{m.record_version}\t{m.content_hash}\t{m.split}\n".encode())
+    return h.hexdigest()
+
+
+def table_digest(members: MemberTable) -> str:
+    """`members_digest` of a check's members (in id order), a page of lines at a time."""
+    h = hashlib.sha256()
+    for start in range(0, len(members), INSERT_BATCH):
+        rows = members.snapshot_rows(start, start + INSERT_BATCH)
+        h.update("".join(f"{i}\t{v}\t{c}\t{s}\n" for i, v, c, s in rows).encode())
     return h.hexdigest()
 
 

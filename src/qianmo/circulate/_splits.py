@@ -5,57 +5,65 @@ cluster are joined into one group (union-find over both keys). Groups are ordere
 (top-level domain, kind, language) and, within a stratum, by a seeded hash of their smallest
 record id; each in turn goes to the split furthest below its share. A group holding
 a record that must not be trained on goes to a held-out split. No clock, no global RNG.
+
+The work is done on the member columns with numpy: only the union of clustered records and the
+placing of each group (an inherently sequential walk) are Python loops, over groups, not members.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import xxhash
 
-from qianmo.circulate._check import Member
 from qianmo.circulate._gc import collector_paused
+from qianmo.circulate._members import SPLITS, Member, MemberTable
 
-SPLITS = ("train", "validation", "test")
+__all__ = ["SPLITS", "assign_splits", "group_members"]
 
 
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
+def _find(parent: list[int], node: int) -> int:
+    root = node
+    while parent[root] != root:
+        root = parent[root]
+    while parent[node] != root:  # path compression keeps later finds short
+        parent[node], node = root, parent[node]
+    return root
 
-    def find(self, key: str) -> str:
-        root = key
-        while (up := self.parent.setdefault(root, root)) != root:
-            root = up
-        while key != root:  # path compression keeps later finds short
-            self.parent[key], key = root, self.parent[key]
-        return root
 
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
+def _group_keys(members: MemberTable) -> np.ndarray[Any, Any]:
+    """For each member, a number shared exactly by the members of its group."""
+    roots = pc.dictionary_encode(members.roots)
+    root_codes = roots.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    n_roots = len(roots.dictionary)
+    clusters = sorted({p.cluster for p in members.profiles if p.cluster is not None})
+    number = {c: n_roots + i for i, c in enumerate(clusters)}
+    by_profile = np.array(
+        [-1 if p.cluster is None else number[p.cluster] for p in members.profiles] or [-1],
+        dtype=np.int64,
+    )
+    cluster_codes = by_profile[members.codes]
+    clustered = cluster_codes >= 0
+    parent = list(range(n_roots + len(clusters)))
+    edges = np.unique(np.stack([root_codes[clustered], cluster_codes[clustered]], axis=1), axis=0)
+    for a, b in edges.tolist():
+        ra, rb = _find(parent, a), _find(parent, b)
         if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+            parent[max(ra, rb)] = min(ra, rb)
+    final = np.array([_find(parent, i) for i in range(n_roots)] or [0], dtype=np.int64)
+    return final[root_codes]
 
 
-def group_members(members: Sequence[Member]) -> list[list[Member]]:
-    """Members joined by shared lineage root or duplicate cluster, each group sorted by id."""
-    uf = _UnionFind()
-    for m in members:
-        if m.cluster is not None:
-            uf.union(f"r:{m.root}", f"c:{m.cluster}")
-        else:
-            uf.find(f"r:{m.root}")
-    groups: dict[str, list[Member]] = defaultdict(list)
-    for m in members:
-        groups[uf.find(f"r:{m.root}")].append(m)
-    out = [sorted(g, key=lambda m: m.id) for g in groups.values()]
-    out.sort(key=lambda g: g[0].id)
-    return out
-
-
-def _stratum(m: Member) -> tuple[str, str, str]:
-    return (m.domain.split(".", 1)[0], m.kind, m.lang)
+def _strata(members: MemberTable, first: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Each group's stratum as its rank among the sorted (top domain, kind, language)."""
+    keys = [(p.domain.split(".", 1)[0], p.kind, p.lang) for p in members.profiles]
+    rank = {k: i for i, k in enumerate(sorted(set(keys)))}
+    by_profile = np.array([rank[k] for k in keys] or [0], dtype=np.int64)
+    return by_profile[members.codes[first]]
 
 
 def _pick(counts: list[int], fractions: Sequence[float], size: int, allowed: Sequence[int]) -> int:
@@ -66,21 +74,41 @@ def _pick(counts: list[int], fractions: Sequence[float], size: int, allowed: Seq
 
 
 @collector_paused()
-def assign_splits(members: Sequence[Member], *, seed: int, fractions: Sequence[float]) -> None:
-    """Set `split` on every member."""
-    strata: dict[tuple[str, str, str], list[list[Member]]] = defaultdict(list)
-    for group in group_members(members):
-        strata[_stratum(group[0])].append(group)
+def assign_splits(members: MemberTable, *, seed: int, fractions: Sequence[float]) -> None:
+    """Set `members.splits` (an index into `SPLITS`) for every member."""
+    if not len(members):
+        return
+    keys = _group_keys(members)
+    # members are in id order, so a group's first member is its smallest id
+    _, first, labels = np.unique(keys, return_index=True, return_inverse=True)
+    labels = labels.reshape(-1)
+    sizes = np.bincount(labels)
+    no_train = np.array([not p.train for p in members.profiles], dtype=bool)[members.codes]
+    held_out = np.bincount(labels, weights=no_train).astype(bool)
+    first_ids = members.ids.take(pa.array(first)).to_pylist()
+    hashes = np.array(
+        [xxhash.xxh3_64_intdigest(f"{seed}:{rid}".encode()) for rid in first_ids], np.uint64
+    )
     # Counts run across strata (systematic sampling within each): a stratum of one or two
     # groups still feeds the held-out splits, and the totals stay near their shares.
+    order = np.lexsort((first, hashes, _strata(members, first)))
     counts = [0, 0, 0]
-    for key in sorted(strata):
-        groups = sorted(
-            strata[key], key=lambda g: xxhash.xxh3_64_intdigest(f"{seed}:{g[0].id}".encode())
-        )
-        for group in groups:
-            held_out = any(not m.train for m in group)
-            i = _pick(counts, fractions, len(group), (1, 2) if held_out else (0, 1, 2))
-            counts[i] += len(group)
-            for m in group:
-                m.split = SPLITS[i]
+    placed = np.empty(len(first), dtype=np.int8)
+    for g, size, held in zip(
+        order.tolist(), sizes[order].tolist(), held_out[order].tolist(), strict=True
+    ):
+        i = _pick(counts, fractions, size, (1, 2) if held else (0, 1, 2))
+        counts[i] += size
+        placed[g] = i
+    members.splits = placed[labels]
+
+
+def group_members(members: MemberTable) -> list[list[Member]]:
+    """Members joined by shared lineage root or duplicate cluster, each group sorted by id."""
+    if not len(members):
+        return []
+    _, labels = np.unique(_group_keys(members), return_inverse=True)
+    groups: dict[int, list[Member]] = {}
+    for label, m in zip(labels.reshape(-1).tolist(), members, strict=True):
+        groups.setdefault(label, []).append(m)
+    return sorted(groups.values(), key=lambda g: g[0].id)

@@ -12,10 +12,65 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from qianmo.standard import Record
 
 _EMPTY: dict[str, Any] = {}
+# What a check picks from a stored record, in `from_values`' order: the record's identity in the
+# release, then every value `decide()` reads and a release keeps of an allowed record. Not the
+# content. Lineage parents and steps are picked whole; the view keeps whether there are parents
+# and the step types.
+PICKED_PATHS = (
+    "version",
+    "content_hash",
+    "quality.score",
+    "lineage.root",
+    "kind",
+    "lang",
+    "domain",
+    "status",
+    "source.name",
+    "source.org",
+    "source.license",
+    "source.tlp",
+    "classification",
+    "personal_info",
+    "eval_only",
+    "restrictions",
+    "quality.flags",
+    "lineage.parents",
+    "lineage.steps",
+)
 _NONE: frozenset[str] = frozenset()
+
+
+def picked_key(values: list[Any]) -> tuple[Any, ...]:
+    """Everything `from_values` makes of `values` but the record's identity (the first four:
+    version, content hash, score, lineage root), as a hashable tuple. `decide()` reads no
+    identity field, so records with equal keys get equal decisions: a check decides each key
+    once (`tests/circulate/test_view.py`)."""
+    restrictions, flags, parents, steps = values[15:]
+    return (
+        *values[4:15],
+        tuple(restrictions) if restrictions else None,
+        orjson.dumps(flags, option=orjson.OPT_SORT_KEYS) if flags else None,
+        bool(parents),
+        frozenset(s["type"] for s in steps) if steps else None,
+    )
+
+
+def picked_identity(
+    ids: list[str], picked: list[list[Any]]
+) -> tuple[list[int], list[str], list[float | None], list[str]]:
+    """Versions, content hashes, scores and lineage roots (the id when there is none) of a page
+    of picked values, with `from_values`' defaults."""
+    return (
+        [1 if v[0] is None else v[0] for v in picked],
+        [v[1] or "" for v in picked],
+        [v[2] for v in picked],
+        [v[3] or rid for rid, v in zip(ids, picked, strict=True)],
+    )
 
 
 @dataclass(slots=True)  # not frozen: frozen init costs ~2x, and views are never changed
@@ -70,6 +125,35 @@ class RecordView:
             step_types=frozenset(s["type"] for s in steps)
             if (steps := lineage.get("steps"))
             else _NONE,
+        )
+
+    @classmethod
+    def from_values(cls, rid: str, values: list[Any]) -> RecordView:
+        """From the values at `PICKED_PATHS` (null when missing) of a stored record, as a check
+        reads them; the same defaults as `from_data`."""
+        version, chash, score, root, kind, lang, domain, status, name, org, lic, tlp = values[:12]
+        cls_, pi, ev, rs, flags, parents, steps = values[12:]
+        return cls(
+            id=rid,
+            version=1 if version is None else version,
+            content_hash=chash or "",
+            kind=kind,
+            lang="und" if lang is None else lang,
+            domain=domain or None,
+            status="raw" if status is None else status,
+            source_name=name,
+            org=org or "",
+            license="LicenseRef-unknown" if lic is None else lic,
+            tlp="CLEAR" if tlp is None else tlp,
+            classification="general" if cls_ is None else cls_,
+            personal_info="unknown" if pi is None else pi,
+            eval_only=bool(ev),
+            restrictions=tuple(rs or ()),
+            flags=flags or _EMPTY,
+            score=score,
+            root=root,
+            has_parents=bool(parents),
+            step_types=frozenset(s["type"] for s in steps) if steps else _NONE,
         )
 
     @classmethod

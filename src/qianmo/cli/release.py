@@ -72,7 +72,7 @@ def report_json(report: CheckReport) -> dict[str, object]:
         "request": report.request.to_json(),
         "selected": report.selected,
         "released": len(report.members),
-        "no_train": sum(1 for m in report.members if not m.train),
+        "no_train": report.no_train,
         "left_out": {
             rule: [{"id": d.id, "reason": d.reason} for d in items]
             for rule, items in report.by_rule().items()
@@ -86,7 +86,7 @@ def report_json(report: CheckReport) -> dict[str, object]:
 
 
 def print_report(report: CheckReport) -> None:
-    no_train = sum(1 for m in report.members if not m.train)
+    no_train = report.no_train
     console.print(
         f"[bold]{safe(report.request.name)}[/bold]: {report.selected} selected · "
         f"{len(report.members)} released ({no_train} never in a training split) · "

@@ -51,6 +51,7 @@ from qianmo.store._backup import (
     restore_database,
     table_counts,
 )
+from qianmo.store._bulk import insert_rows
 from qianmo.store._db import Database
 from qianmo.store._evaluation import EvalResponseRow, EvalRunRow, LlmCacheRow
 from qianmo.store._filters import FILTER_KEYS, RecordFilter
@@ -79,6 +80,7 @@ from qianmo.store._jobs import (
     run_job_inline,
     run_queued,
 )
+from qianmo.store._json import json_item_values, json_length, json_scalar, json_values
 from qianmo.store._listing import RecordListing, list_listings
 from qianmo.store._migrate import is_current, upgrade
 from qianmo.store._models import (
@@ -227,9 +229,14 @@ __all__ = [
     "get_user",
     "get_versions",
     "init_workspace",
+    "insert_rows",
     "is_current",
     "iter_records",
     "job_handler",
+    "json_item_values",
+    "json_length",
+    "json_scalar",
+    "json_values",
     "list_jobs",
     "list_listings",
     "list_orgs",

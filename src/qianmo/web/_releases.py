@@ -80,12 +80,12 @@ def check_release(db: Database, principal: Principal, spec: ReleaseSpec) -> Chec
 
 def check_summary(report: CheckReport) -> dict[str, Any]:
     """Counts only (allowed, left out by rule): the decision table itself stays an artifact."""
-    by_rule = {rule: len(items) for rule, items in report.by_rule().items()}
+    by_rule = report.left_out()
     return {
         "name": report.request.name,
         "selected": report.selected,
         "allowed": len(report.members),
-        "no_train": sum(1 for m in report.members if not m.train),
+        "no_train": report.no_train,
         "denied": sum(by_rule.values()),
         "denied_by_rule": by_rule,
         "license": report.license_expression() if report.members else None,

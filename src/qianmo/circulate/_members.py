@@ -1,0 +1,263 @@
+"""What a check keeps of the records it allowed and denied, as compact columns.
+
+A release of half a million records used to keep one slotted `Member` object per allowed record
+(about 0.5 kB each with its strings). Most of what a member carries (kind, language, domain,
+organisation, source, licence, TLP, classification, flags, duplicate cluster, whether it may be
+trained on) repeats across thousands of records, so it is kept once as a `Profile` and each
+member holds the profile's number. The per-record values (id, version, content hash, quality
+score, lineage root) are Arrow strings and numpy numbers. `Member` and `Denial` objects are
+still made on demand for the few places that list records one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from qianmo.circulate._decide import Decision
+from qianmo.circulate._view import picked_identity
+
+SPLITS = ("train", "validation", "test")
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """The values an allowed record shares with many others."""
+
+    kind: str
+    lang: str
+    domain: str
+    org: str
+    source: str
+    license: str
+    tlp: str
+    classification: str
+    flags: tuple[str, ...]
+    cluster: str | None
+    train: bool
+
+
+@dataclass(slots=True)
+class Member:
+    """One allowed record, as listed (no content)."""
+
+    id: str
+    version: int
+    content_hash: str
+    kind: str
+    lang: str
+    domain: str
+    root: str
+    cluster: str | None
+    train: bool
+    license: str
+    org: str
+    source: str
+    score: float | None
+    flags: tuple[str, ...]
+    tlp: str
+    classification: str
+    split: str = ""
+
+
+@dataclass(slots=True)
+class Denial:
+    id: str
+    version: int
+    content_hash: str
+    rule: str
+    reason: str
+
+
+def _strings(chunks: list[pa.Array]) -> pa.Array:
+    return pa.concat_arrays(chunks) if chunks else pa.array([], pa.string())
+
+
+class MemberTable:
+    """Allowed records in id order: identity columns plus a profile number each.
+
+    `splits` holds an index into `SPLITS` per member once splits are assigned (-1 before)."""
+
+    def __init__(
+        self,
+        ids: pa.Array,
+        versions: np.ndarray[Any, Any],
+        hashes: pa.Array,
+        scores: np.ndarray[Any, Any],
+        roots: pa.Array,
+        codes: np.ndarray[Any, Any],
+        profiles: Sequence[Profile],
+    ) -> None:
+        self.ids, self.versions, self.hashes = ids, versions, hashes
+        self.scores, self.roots, self.codes = scores, roots, codes  # scores: NaN = no score
+        self.profiles = list(profiles)
+        self.splits: np.ndarray[Any, Any] = np.full(len(ids), -1, dtype=np.int8)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def filter(self, keep: np.ndarray[Any, Any]) -> MemberTable:
+        mask = pa.array(keep)
+        out = MemberTable(
+            self.ids.filter(mask),
+            self.versions[keep],
+            self.hashes.filter(mask),
+            self.scores[keep],
+            self.roots.filter(mask),
+            self.codes[keep],
+            self.profiles,
+        )
+        out.splits = self.splits[keep]
+        return out
+
+    def profile_counts(self) -> np.ndarray[Any, Any]:
+        """How many members hold each profile."""
+        return np.bincount(self.codes, minlength=len(self.profiles))
+
+    def split_counts(self) -> np.ndarray[Any, Any]:
+        """Members by profile and split: shape (profiles, splits)."""
+        if (self.splits < 0).any():
+            raise ValueError("splits are not assigned yet")
+        cells = self.codes.astype(np.int64) * len(SPLITS) + self.splits
+        counts = np.bincount(cells, minlength=len(self.profiles) * len(SPLITS))
+        return counts.reshape(len(self.profiles), len(SPLITS))
+
+    @property
+    def no_train(self) -> int:
+        counts = self.profile_counts()
+        return int(sum(n for p, n in zip(self.profiles, counts, strict=True) if not p.train))
+
+    def snapshot_rows(self, start: int, stop: int) -> list[tuple[str, int, str, str]]:
+        """(record id, version, content hash, split) of members start..stop."""
+        return list(
+            zip(
+                self.ids[start:stop].to_pylist(),
+                self.versions[start:stop].tolist(),
+                self.hashes[start:stop].to_pylist(),
+                np.array(SPLITS, dtype=object)[self.splits[start:stop]].tolist(),
+                strict=True,
+            )
+        )
+
+    def __iter__(self) -> Iterator[Member]:
+        ids, hashes, roots = self.ids.to_pylist(), self.hashes.to_pylist(), self.roots.to_pylist()
+        for i, rid in enumerate(ids):
+            p, score = self.profiles[self.codes[i]], float(self.scores[i])
+            yield Member(
+                id=rid,
+                version=int(self.versions[i]),
+                content_hash=hashes[i],
+                kind=p.kind,
+                lang=p.lang,
+                domain=p.domain,
+                root=roots[i],
+                cluster=p.cluster,
+                train=p.train,
+                license=p.license,
+                org=p.org,
+                source=p.source,
+                score=None if np.isnan(score) else score,
+                flags=p.flags,
+                tlp=p.tlp,
+                classification=p.classification,
+                split=SPLITS[self.splits[i]] if self.splits[i] >= 0 else "",
+            )
+
+
+class DenialTable:
+    """Denied records in id order: identity columns plus the number of their decision."""
+
+    def __init__(
+        self,
+        ids: pa.Array,
+        versions: np.ndarray[Any, Any],
+        hashes: pa.Array,
+        codes: np.ndarray[Any, Any],
+        decisions: Sequence[Decision],
+    ) -> None:
+        self.ids, self.versions, self.hashes, self.codes = ids, versions, hashes, codes
+        self.decisions = list(decisions)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def rules(self) -> list[str]:
+        return [d.rule or "" for d in self.decisions]
+
+    def counts_by_rule(self) -> dict[str, int]:
+        counts = np.bincount(self.codes, minlength=len(self.decisions))
+        out: dict[str, int] = {}
+        for decision, n in zip(self.decisions, counts, strict=True):
+            if n:
+                out[decision.rule or ""] = out.get(decision.rule or "", 0) + int(n)
+        return dict(sorted(out.items()))
+
+    def merged(self, other: DenialTable) -> DenialTable:
+        """Both tables' denials together, in id order."""
+        offset = len(self.decisions)
+        ids = pa.concat_arrays([self.ids, other.ids])
+        order = pc.sort_indices(ids).to_numpy()
+        return DenialTable(
+            ids.take(pa.array(order)),
+            np.concatenate([self.versions, other.versions])[order],
+            pa.concat_arrays([self.hashes, other.hashes]).take(pa.array(order)),
+            np.concatenate([self.codes, other.codes + offset])[order],
+            [*self.decisions, *other.decisions],
+        )
+
+    def __iter__(self) -> Iterator[Denial]:
+        ids, hashes = self.ids.to_pylist(), self.hashes.to_pylist()
+        for i, rid in enumerate(ids):
+            d = self.decisions[self.codes[i]]
+            yield Denial(rid, int(self.versions[i]), hashes[i], d.rule or "", d.reason)
+
+
+class TableBuilder:
+    """Collects a check's rows page by page and turns each page into compact columns."""
+
+    def __init__(self) -> None:
+        self.ids: list[pa.Array] = []
+        self.hashes: list[pa.Array] = []
+        self.roots: list[pa.Array] = []
+        self.versions: list[np.ndarray[Any, Any]] = []
+        self.scores: list[np.ndarray[Any, Any]] = []
+        self.codes: list[np.ndarray[Any, Any]] = []
+
+    def add_page(
+        self,
+        ids: list[str],
+        picked: list[list[Any]],
+        codes: list[int],
+        keep: np.ndarray[Any, Any],
+    ) -> None:
+        """The rows of a page of picked values (`RecordView.from_values`) where `keep` holds."""
+        if not keep.any():
+            return
+        versions, hashes, scores, roots = picked_identity(ids, picked)
+        mask = pa.array(keep)
+        self.ids.append(pa.array(ids, pa.string()).filter(mask))
+        self.versions.append(np.array(versions, dtype=np.int64)[keep])
+        self.hashes.append(pa.array(hashes, pa.string()).filter(mask))
+        self.codes.append(np.array(codes, dtype=np.int32)[keep])
+        # NaN stands for no score
+        self.scores.append(np.array(scores, dtype=np.float64)[keep])
+        self.roots.append(pa.array(roots, pa.string()).filter(mask))
+
+    def _common(self) -> tuple[pa.Array, Any, pa.Array, Any]:
+        versions = np.concatenate(self.versions) if self.versions else np.zeros(0, np.int64)
+        codes = np.concatenate(self.codes) if self.codes else np.zeros(0, np.int32)
+        return _strings(self.ids), versions, _strings(self.hashes), codes
+
+    def members(self, profiles: Sequence[Profile]) -> MemberTable:
+        ids, versions, hashes, codes = self._common()
+        scores = np.concatenate(self.scores) if self.scores else np.zeros(0, np.float64)
+        return MemberTable(ids, versions, hashes, scores, _strings(self.roots), codes, profiles)
+
+    def denials(self, decisions: Sequence[Decision]) -> DenialTable:
+        ids, versions, hashes, codes = self._common()
+        return DenialTable(ids, versions, hashes, codes, decisions)
