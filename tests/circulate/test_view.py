@@ -1,5 +1,6 @@
-"""A release check decides on views read straight from stored JSON: they must decide exactly as
-the validated `Record` does, for every case of the decision table."""
+"""A release check decides on views read straight from stored JSON, or from values the database
+picks out of it: they must decide exactly as the validated `Record` does, for every case of the
+decision table, and a check that decides each distinct input once must agree with `decide()`."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from typing import Any
 
 import pytest
 
-from qianmo.circulate import RecordView, decide
+from qianmo.circulate import RecordView, decide, evaluate
+from qianmo.circulate._picked import iter_picked
+from qianmo.circulate._view import PICKED_PATHS, picked_key
 from qianmo.standard import Record
+from qianmo.store import Database, RecordFilter, add_records
 from tests.circulate.test_decide import CASES
-from tests.helpers.circulate import accepted, request
+from tests.helpers.circulate import accepted, add_orgs, request
 
 
 @pytest.mark.parametrize(("case", "rec", "req", "expected"), CASES, ids=[c[0] for c in CASES])
@@ -35,3 +39,67 @@ def test_view_from_json_fills_the_record_defaults() -> None:
         record.classification.value,
     )
     assert view.lang == record.lang and view.version == record.version
+
+
+def _pick(data: dict[str, Any], path: str) -> Any:
+    for key in path.split("."):
+        data = data.get(key) if isinstance(data, dict) else None  # type: ignore[assignment]
+    return data
+
+
+def _picked(record: Record) -> list[Any]:
+    return [_pick(record.to_json(), p) for p in PICKED_PATHS]
+
+
+@pytest.fixture
+def stored(db: Database) -> list[Record]:
+    add_orgs(db)
+    records = [accepted(**rec) for _, rec, _, _ in CASES]
+    with db.write() as s:
+        add_records(s, records, actor="test")
+    return records
+
+
+def test_values_picked_by_the_database_make_the_records_view(
+    db: Database, stored: list[Record]
+) -> None:
+    with db.read() as s:
+        pages = list(iter_picked(s, RecordFilter.parse(())))
+    views = {
+        rid: RecordView.from_values(rid, values)
+        for ids, picked in pages
+        for rid, values in zip(ids, picked, strict=True)
+    }
+    assert len(views) == len(stored)
+    for record in stored:
+        assert views[record.id] == RecordView.from_record(record)
+        assert views[record.id] == RecordView.from_values(record.id, _picked(record))
+
+
+def test_a_check_decides_every_record_as_decide_does(db: Database, stored: list[Record]) -> None:
+    """A check decides each distinct picked key once: no two records that decide differently
+    may share one, whatever the request."""
+    requests = {repr(sorted(req.items())): req for _, _, req, _ in CASES}
+    for req in requests.values():
+        report = evaluate(db, request(**req))
+        allowed = {m.id: m.train for m in report.members}
+        denied = {d.id: (d.rule, d.reason) for d in report.denied}
+        assert len(allowed) + len(denied) == len(stored)
+        for record in stored:
+            verdict = decide(record, report.request)
+            if verdict.allowed:
+                assert allowed[record.id] == verdict.train
+            else:
+                assert denied[record.id] == (verdict.rule, verdict.reason)
+
+
+@pytest.mark.parametrize(("case", "rec", "req", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_the_picked_key_leaves_out_only_what_decide_never_reads(
+    case: str, rec: dict[str, Any], req: dict[str, Any], expected: str
+) -> None:
+    record, release = accepted(**rec), request(**req)
+    values = _picked(record)
+    other = [7, "another-hash", 0.123, "another-root", *values[4:]]
+    assert picked_key(values) == picked_key(other)
+    view = RecordView.from_values("another-id", other)
+    assert decide(view, release) == decide(record, release)
