@@ -158,12 +158,21 @@ Content = (
 )
 
 
+_NOT_TEXT = frozenset(
+    {"answer_type", "label", "language", "role", "judgement", "category", "variant"}
+)
+
+
 def content_text(kind: Kind | str, content: dict[str, Any]) -> str:
     """All human-readable text of a content, joined: what search, dedup and PII scans read."""
     parts: list[str] = []
-    skip = {"answer_type", "label", "language", "role", "judgement", "category", "variant"}
     for key, value in content.items():
-        if key not in skip:
+        if key in _NOT_TEXT:
+            continue
+        if value.__class__ is str:  # most fields are plain text: no call for them (export)
+            if value:
+                parts.append(value)
+        else:
             _walk(value, parts)
     return "\n".join(p for p in parts if p)
 
