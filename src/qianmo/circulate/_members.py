@@ -2,11 +2,12 @@
 
 A release of half a million records used to keep one slotted `Member` object per allowed record
 (about 0.5 kB each with its strings). Most of what a member carries (kind, language, domain,
-organisation, source, licence, TLP, classification, flags, duplicate cluster, whether it may be
-trained on) repeats across thousands of records, so it is kept once as a `Profile` and each
-member holds the profile's number. The per-record values (id, version, content hash, quality
-score, lineage root) are Arrow strings and numpy numbers. `Member` and `Denial` objects are
-still made on demand for the few places that list records one by one.
+organisation, source, licence, TLP, classification, flag names, whether it may be trained on)
+repeats across thousands of records, so it is kept once as a `Profile` and each member holds
+the profile's number. The per-record values (id, version, content hash, quality score, lineage
+root, duplicate cluster) are Arrow strings and numpy numbers: about 100 bytes a member.
+`Member` and `Denial` objects are still made on demand for the few places that list records
+one by one.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from qianmo.circulate._decide import Decision
 from qianmo.circulate._view import picked_identity
 
 SPLITS = ("train", "validation", "test")
+_PAGE = 10_000  # rows turned into Python values at a time
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +40,6 @@ class Profile:
     tlp: str
     classification: str
     flags: tuple[str, ...]
-    cluster: str | None
     train: bool
 
 
@@ -75,7 +76,16 @@ class Denial:
 
 
 def _strings(chunks: list[pa.Array]) -> pa.Array:
-    return pa.concat_arrays(chunks) if chunks else pa.array([], pa.string())
+    """One array of the chunks, which are let go (the builder is not held twice over)."""
+    out = pa.concat_arrays(chunks) if chunks else pa.array([], pa.string())
+    chunks.clear()
+    return out
+
+
+def _numbers(chunks: list[np.ndarray[Any, Any]], dtype: Any) -> np.ndarray[Any, Any]:
+    out = np.concatenate(chunks) if chunks else np.zeros(0, dtype)
+    chunks.clear()
+    return out
 
 
 class MemberTable:
@@ -90,11 +100,13 @@ class MemberTable:
         hashes: pa.Array,
         scores: np.ndarray[Any, Any],
         roots: pa.Array,
+        clusters: pa.Array,
         codes: np.ndarray[Any, Any],
         profiles: Sequence[Profile],
     ) -> None:
         self.ids, self.versions, self.hashes = ids, versions, hashes
-        self.scores, self.roots, self.codes = scores, roots, codes  # scores: NaN = no score
+        self.scores, self.roots, self.clusters = scores, roots, clusters  # scores: NaN = none
+        self.codes = codes
         self.profiles = list(profiles)
         self.splits: np.ndarray[Any, Any] = np.full(len(ids), -1, dtype=np.int8)
 
@@ -109,6 +121,7 @@ class MemberTable:
             self.hashes.filter(mask),
             self.scores[keep],
             self.roots.filter(mask),
+            self.clusters.filter(mask),
             self.codes[keep],
             self.profiles,
         )
@@ -132,6 +145,20 @@ class MemberTable:
         counts = self.profile_counts()
         return int(sum(n for p, n in zip(self.profiles, counts, strict=True) if not p.train))
 
+    def decision_rows(self) -> Iterator[tuple[str, int, str, str]]:
+        """(id, version, content hash, `allow` or `allow:no-train`) of every member, in id
+        order, a page at a time."""
+        labels = ["allow" if p.train else "allow:no-train" for p in self.profiles]
+        for start in range(0, len(self), _PAGE):
+            stop = start + _PAGE
+            yield from zip(
+                self.ids[start:stop].to_pylist(),
+                self.versions[start:stop].tolist(),
+                self.hashes[start:stop].to_pylist(),
+                [labels[c] for c in self.codes[start:stop].tolist()],
+                strict=True,
+            )
+
     def snapshot_rows(self, start: int, stop: int) -> list[tuple[str, int, str, str]]:
         """(record id, version, content hash, split) of members start..stop."""
         return list(
@@ -146,6 +173,7 @@ class MemberTable:
 
     def __iter__(self) -> Iterator[Member]:
         ids, hashes, roots = self.ids.to_pylist(), self.hashes.to_pylist(), self.roots.to_pylist()
+        clusters = self.clusters.to_pylist()
         for i, rid in enumerate(ids):
             p, score = self.profiles[self.codes[i]], float(self.scores[i])
             yield Member(
@@ -156,7 +184,7 @@ class MemberTable:
                 lang=p.lang,
                 domain=p.domain,
                 root=roots[i],
-                cluster=p.cluster,
+                cluster=clusters[i],
                 train=p.train,
                 license=p.license,
                 org=p.org,
@@ -210,6 +238,19 @@ class DenialTable:
             [*self.decisions, *other.decisions],
         )
 
+    def decision_rows(self) -> Iterator[tuple[str, int, str, str]]:
+        """(id, version, content hash, rule) of every denial, in id order, a page at a time."""
+        rules = self.rules()
+        for start in range(0, len(self), _PAGE):
+            stop = start + _PAGE
+            yield from zip(
+                self.ids[start:stop].to_pylist(),
+                self.versions[start:stop].tolist(),
+                self.hashes[start:stop].to_pylist(),
+                [rules[c] for c in self.codes[start:stop].tolist()],
+                strict=True,
+            )
+
     def __iter__(self) -> Iterator[Denial]:
         ids, hashes = self.ids.to_pylist(), self.hashes.to_pylist()
         for i, rid in enumerate(ids):
@@ -224,6 +265,7 @@ class TableBuilder:
         self.ids: list[pa.Array] = []
         self.hashes: list[pa.Array] = []
         self.roots: list[pa.Array] = []
+        self.clusters: list[pa.Array] = []
         self.versions: list[np.ndarray[Any, Any]] = []
         self.scores: list[np.ndarray[Any, Any]] = []
         self.codes: list[np.ndarray[Any, Any]] = []
@@ -238,7 +280,7 @@ class TableBuilder:
         """The rows of a page of picked values (`RecordView.from_values`) where `keep` holds."""
         if not keep.any():
             return
-        versions, hashes, scores, roots = picked_identity(ids, picked)
+        versions, hashes, scores, roots, clusters = picked_identity(ids, picked)
         mask = pa.array(keep)
         self.ids.append(pa.array(ids, pa.string()).filter(mask))
         self.versions.append(np.array(versions, dtype=np.int64)[keep])
@@ -247,16 +289,17 @@ class TableBuilder:
         # NaN stands for no score
         self.scores.append(np.array(scores, dtype=np.float64)[keep])
         self.roots.append(pa.array(roots, pa.string()).filter(mask))
+        self.clusters.append(pa.array(clusters, pa.string()).filter(mask))
 
     def _common(self) -> tuple[pa.Array, Any, pa.Array, Any]:
-        versions = np.concatenate(self.versions) if self.versions else np.zeros(0, np.int64)
-        codes = np.concatenate(self.codes) if self.codes else np.zeros(0, np.int32)
+        versions, codes = _numbers(self.versions, np.int64), _numbers(self.codes, np.int32)
         return _strings(self.ids), versions, _strings(self.hashes), codes
 
     def members(self, profiles: Sequence[Profile]) -> MemberTable:
         ids, versions, hashes, codes = self._common()
-        scores = np.concatenate(self.scores) if self.scores else np.zeros(0, np.float64)
-        return MemberTable(ids, versions, hashes, scores, _strings(self.roots), codes, profiles)
+        scores = _numbers(self.scores, np.float64)
+        roots, clusters = _strings(self.roots), _strings(self.clusters)
+        return MemberTable(ids, versions, hashes, scores, roots, clusters, codes, profiles)
 
     def denials(self, decisions: Sequence[Decision]) -> DenialTable:
         ids, versions, hashes, codes = self._common()

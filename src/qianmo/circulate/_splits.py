@@ -40,15 +40,10 @@ def _group_keys(members: MemberTable) -> np.ndarray[Any, Any]:
     roots = pc.dictionary_encode(members.roots)
     root_codes = roots.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     n_roots = len(roots.dictionary)
-    clusters = sorted({p.cluster for p in members.profiles if p.cluster is not None})
-    number = {c: n_roots + i for i, c in enumerate(clusters)}
-    by_profile = np.array(
-        [-1 if p.cluster is None else number[p.cluster] for p in members.profiles] or [-1],
-        dtype=np.int64,
-    )
-    cluster_codes = by_profile[members.codes]
-    clustered = cluster_codes >= 0
-    parent = list(range(n_roots + len(clusters)))
+    clusters = pc.dictionary_encode(members.clusters)
+    clustered = members.clusters.is_valid().to_numpy(zero_copy_only=False)
+    cluster_codes = clusters.indices.fill_null(0).to_numpy(zero_copy_only=False) + n_roots
+    parent = list(range(n_roots + len(clusters.dictionary)))
     edges = np.unique(np.stack([root_codes[clustered], cluster_codes[clustered]], axis=1), axis=0)
     for a, b in edges.tolist():
         ra, rb = _find(parent, a), _find(parent, b)

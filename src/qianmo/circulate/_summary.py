@@ -37,14 +37,13 @@ def _quality(members: MemberTable, profiles: list[tuple[Profile, int]]) -> dict[
     for p, n in profiles:
         for f in p.flags:
             flags[f] += n
-    clusters = {p.cluster for p, _ in profiles if p.cluster is not None}
     return {
         "scored": len(scores),
         "mean": round(sum(scores) / len(scores), 4) if scores else None,
         "min": min(scores) if scores else None,
         "max": max(scores) if scores else None,
         "flags": dict(sorted(flags.items())),
-        "duplicate_clusters": len(clusters),
+        "duplicate_clusters": pc.count_distinct(members.clusters).as_py(),  # nulls not counted
         "lineage_roots": pc.count_distinct(members.roots).as_py(),
     }
 

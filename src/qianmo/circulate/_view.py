@@ -54,7 +54,8 @@ def picked_key(values: list[Any]) -> tuple[Any, ...]:
     return (
         *values[4:15],
         tuple(restrictions) if restrictions else None,
-        orjson.dumps(flags, option=orjson.OPT_SORT_KEYS) if flags else None,
+        # as str: orjson's bytes keep a 4 kB buffer each, which memo keys held (tracemalloc)
+        orjson.dumps(flags, option=orjson.OPT_SORT_KEYS).decode() if flags else None,
         bool(parents),
         frozenset(s["type"] for s in steps) if steps else None,
     )
@@ -62,15 +63,21 @@ def picked_key(values: list[Any]) -> tuple[Any, ...]:
 
 def picked_identity(
     ids: list[str], picked: list[list[Any]]
-) -> tuple[list[int], list[str], list[float | None], list[str]]:
-    """Versions, content hashes, scores and lineage roots (the id when there is none) of a page
-    of picked values, with `from_values`' defaults."""
+) -> tuple[list[int], list[str], list[float | None], list[str], list[str | None]]:
+    """Versions, content hashes, scores, lineage roots (the id when there is none) and duplicate
+    clusters of a page of picked values, with `from_values`' defaults."""
     return (
         [1 if v[0] is None else v[0] for v in picked],
         [v[1] or "" for v in picked],
         [v[2] for v in picked],
         [v[3] or rid for rid, v in zip(ids, picked, strict=True)],
+        [_cluster(v[16]) if v[16] else None for v in picked],
     )
+
+
+def _cluster(flags: dict[str, Any]) -> str | None:
+    cluster = (flags.get("duplicate") or _EMPTY).get("cluster")
+    return None if cluster is None else str(cluster)
 
 
 @dataclass(slots=True)  # not frozen: frozen init costs ~2x, and views are never changed
