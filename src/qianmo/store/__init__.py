@@ -80,7 +80,7 @@ from qianmo.store._jobs import (
     run_job_inline,
     run_queued,
 )
-from qianmo.store._json import json_item_values, json_length, json_scalar, json_values
+from qianmo.store._json import json_values
 from qianmo.store._listing import RecordListing, list_listings
 from qianmo.store._migrate import is_current, upgrade
 from qianmo.store._models import (
@@ -233,9 +233,6 @@ __all__ = [
     "is_current",
     "iter_records",
     "job_handler",
-    "json_item_values",
-    "json_length",
-    "json_scalar",
     "json_values",
     "list_jobs",
     "list_listings",

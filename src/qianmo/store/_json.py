@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, cast, func, literal_column, select, type_coerce
+from sqlalchemy import ColumnElement, Text, func, literal_column, type_coerce
 from sqlalchemy.orm import QueryableAttribute, Session
 
 Column = ColumnElement[Any] | QueryableAttribute[Any]
@@ -47,31 +47,8 @@ def json_values(session: Session, column: Column, paths: Sequence[str]) -> Colum
 
     SQLite answers text; PostgreSQL's driver may answer the parsed list."""
     if _sqlite(session):
-        return type_coerce(func.json_extract(column, *[_path(p) for p in paths]), Text)
+        picked = func.json_extract(column, *[_path(p) for p in paths])
+        if len(paths) == 1:  # with one path json_extract answers the value, not an array
+            picked = func.json_array(picked)
+        return type_coerce(picked, Text)
     return type_coerce(func.json_build_array(*[column.op("#>")(_pg_path(p)) for p in paths]), Text)
-
-
-def json_scalar(session: Session, column: Column, path: str, type_: Any) -> ColumnElement[Any]:
-    """The scalar (number, string, boolean) at `path`, as `type_`; null when missing."""
-    if _sqlite(session):
-        return type_coerce(func.json_extract(column, _path(path)), type_)
-    return cast(column.op("#>>")(_pg_path(path)), type_)
-
-
-def json_length(session: Session, column: Column, path: str) -> ColumnElement[Any]:
-    """How many items the array at `path` holds; null when there is none."""
-    if _sqlite(session):
-        return func.json_array_length(column, _path(path))
-    return func.json_array_length(column.op("#>")(_pg_path(path)))
-
-
-def json_item_values(session: Session, column: Column, path: str, key: str) -> ColumnElement[Any]:
-    """A JSON array of `key` of each object in the array at `path` (e.g. the type of every
-    lineage step): a correlated subquery. An empty array or null when there is none."""
-    if _sqlite(session):
-        each = func.json_each(column, _path(path)).table_valued("value")
-        item: ColumnElement[Any] = func.json_extract(each.c.value, _path(key))
-        return type_coerce(select(func.json_group_array(item)).scalar_subquery(), Text)
-    pg_each = func.json_array_elements(column.op("#>")(_pg_path(path))).table_valued("value")
-    item = pg_each.c.value.op("->")(literal_column(f"'{_checked(key)}'"))
-    return type_coerce(select(func.json_agg(item)).scalar_subquery(), Text)
