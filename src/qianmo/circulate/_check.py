@@ -32,6 +32,7 @@ from qianmo.circulate._members import (
     DenialTable,
     Member,
     MemberTable,
+    PageColumns,
     Profile,
     TableBuilder,
 )
@@ -120,7 +121,7 @@ class _Decider:
         self.memo: dict[Any, int] = {}  # input -> profile number, or ~decision number if denied
         self.profiles: dict[Profile, int] = {}
         self.decisions: dict[Decision, int] = {}
-        self.allowed, self.denied = TableBuilder(), TableBuilder()
+        self.allowed, self.denied = TableBuilder(details=True), TableBuilder(details=False)
 
     def page(self, ids: list[str], picked: list[list[Any]]) -> None:
         memo, key_of = self.memo, picked_key
@@ -131,9 +132,10 @@ class _Decider:
             if code is None:
                 code = self._decide(RecordView.from_values(rid, values), key)
             codes.append(code)
-        allowed = np.array(codes, dtype=np.int32) >= 0
-        self.allowed.add_page(ids, picked, codes, allowed)
-        self.denied.add_page(ids, picked, [~c for c in codes], ~allowed)
+        numbers = np.array(codes, dtype=np.int32)
+        allowed, columns = numbers >= 0, PageColumns.of(ids, picked)
+        self.allowed.add_page(columns, numbers, allowed)
+        self.denied.add_page(columns, ~numbers, ~allowed)
 
     def _decide(self, view: RecordView, key: Any) -> int:
         verdict = decide(view, self.request, self.rules)
@@ -230,7 +232,7 @@ def decision_chunks(report: CheckReport) -> Iterator[bytes]:
     # both tables are in id order: a merge, not a sorted copy of half a million rows
     rows = heapq.merge(report.members.decision_rows(), report.denied.decision_rows())
     while page := list(itertools.islice(rows, PAGE)):
-        yield b"".join(canonical_json(list(row)) + b"\n" for row in page)
+        yield b"".join(canonical_json(row) + b"\n" for row in page)
 
 
 def decision_table(report: CheckReport) -> bytes:

@@ -258,10 +258,35 @@ class DenialTable:
             yield Denial(rid, int(self.versions[i]), hashes[i], d.rule or "", d.reason)
 
 
+@dataclass(slots=True)
+class PageColumns:
+    """A page of picked values (`RecordView.from_values`) as the identity columns a table keeps."""
+
+    ids: pa.Array
+    versions: np.ndarray[Any, Any]
+    hashes: pa.Array
+    scores: np.ndarray[Any, Any]  # NaN stands for no score
+    roots: pa.Array
+    clusters: pa.Array
+
+    @classmethod
+    def of(cls, ids: list[str], picked: list[list[Any]]) -> PageColumns:
+        versions, hashes, scores, roots, clusters = picked_identity(ids, picked)
+        return cls(
+            pa.array(ids, pa.string()),
+            np.array(versions, dtype=np.int64),
+            pa.array(hashes, pa.string()),
+            np.array(scores, dtype=np.float64),
+            pa.array(roots, pa.string()),
+            pa.array(clusters, pa.string()),
+        )
+
+
 class TableBuilder:
     """Collects a check's rows page by page and turns each page into compact columns."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, details: bool) -> None:
+        self.details = details
         self.ids: list[pa.Array] = []
         self.hashes: list[pa.Array] = []
         self.roots: list[pa.Array] = []
@@ -270,26 +295,19 @@ class TableBuilder:
         self.scores: list[np.ndarray[Any, Any]] = []
         self.codes: list[np.ndarray[Any, Any]] = []
 
-    def add_page(
-        self,
-        ids: list[str],
-        picked: list[list[Any]],
-        codes: list[int],
-        keep: np.ndarray[Any, Any],
-    ) -> None:
-        """The rows of a page of picked values (`RecordView.from_values`) where `keep` holds."""
+    def add_page(self, page: PageColumns, codes: np.ndarray[Any, Any], keep: Any) -> None:
+        """The rows of a page where `keep` holds."""
         if not keep.any():
             return
-        versions, hashes, scores, roots, clusters = picked_identity(ids, picked)
         mask = pa.array(keep)
-        self.ids.append(pa.array(ids, pa.string()).filter(mask))
-        self.versions.append(np.array(versions, dtype=np.int64)[keep])
-        self.hashes.append(pa.array(hashes, pa.string()).filter(mask))
-        self.codes.append(np.array(codes, dtype=np.int32)[keep])
-        # NaN stands for no score
-        self.scores.append(np.array(scores, dtype=np.float64)[keep])
-        self.roots.append(pa.array(roots, pa.string()).filter(mask))
-        self.clusters.append(pa.array(clusters, pa.string()).filter(mask))
+        self.ids.append(page.ids.filter(mask))
+        self.versions.append(page.versions[keep])
+        self.hashes.append(page.hashes.filter(mask))
+        self.codes.append(codes[keep])
+        if self.details:  # denials keep only what the decision table names
+            self.scores.append(page.scores[keep])
+            self.roots.append(page.roots.filter(mask))
+            self.clusters.append(page.clusters.filter(mask))
 
     def _common(self) -> tuple[pa.Array, Any, pa.Array, Any]:
         versions, codes = _numbers(self.versions, np.int64), _numbers(self.codes, np.int32)
