@@ -152,10 +152,15 @@ async def sign_in(client: httpx.AsyncClient) -> None:
     assert response.status_code == 303, response.text
 
 
-def request_mix(ids: list[str], token: str, rng: random.Random) -> tuple[str, str, dict[str, str]]:
+KINDS = ["page list", "page search", "page record", "api list", "api search", "api record"]
+
+
+def request_mix(
+    ids: list[str], token: str, rng: random.Random, choice: int | None = None
+) -> tuple[str, str, dict[str, str]]:
     """(label, path, headers): pages with the session cookie, the API with a token."""
     api = {"Authorization": f"Bearer {token}"}
-    choice = rng.randrange(6)
+    choice = rng.randrange(len(KINDS)) if choice is None else choice
     rid = rng.choice(ids)
     word = rng.choice(WORDS_ZH + WORDS_EN[:3])
     return [
@@ -213,26 +218,45 @@ async def run_load(
     return latencies, errors, by_label
 
 
+def server_cpu_s(pgid: int) -> float:
+    """CPU time (user + system) used so far by the server's processes (its process group)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 async def sequential(
-    url: str, token: str, ids: list[str], n: int = 120
-) -> tuple[float, dict[str, float]]:
-    """One request at a time: the floor (a static file through the whole middleware stack) and
-    each kind of request's p50, so a loaded machine shows as a slow floor, not a slow app."""
+    url: str, token: str, ids: list[str], pgid: int, n: int = 60
+) -> dict[str, tuple[float, float]]:
+    """One request at a time, each kind in turn: p50 wall ms and the server's CPU ms per request.
+
+    The floor is a static file through the whole middleware stack, so a loaded machine shows
+    as a slow floor, not a slow app; the server's CPU per request hardly moves with the load.
+    """
     rng = random.Random(5)
+    out: dict[str, tuple[float, float]] = {}
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         await sign_in(client)
-        floor = []
-        for _ in range(n // 4):
-            start = time.perf_counter()
-            (await client.get("/static/qianmo.css")).raise_for_status()
-            floor.append((time.perf_counter() - start) * 1000)
-        by_label: dict[str, list[float]] = {}
-        for _ in range(n):
-            label, path, headers = request_mix(ids, token, rng)
-            start = time.perf_counter()
-            (await client.get(path, headers=headers)).raise_for_status()
-            by_label.setdefault(label, []).append((time.perf_counter() - start) * 1000)
-    return pct(floor, 50), {k: pct(v, 50) for k, v in by_label.items()}
+        kinds = [("floor", lambda: ("floor", "/static/qianmo.css", {}))] + [
+            (label, lambda i=i: request_mix(ids, token, rng, i)) for i, label in enumerate(KINDS)
+        ]
+        for label, make in kinds:
+            (await client.get(make()[1], headers=make()[2])).raise_for_status()  # warm
+            times = []
+            cpu0 = server_cpu_s(pgid)
+            for _ in range(n):
+                _, path, headers = make()
+                start = time.perf_counter()
+                (await client.get(path, headers=headers)).raise_for_status()
+                times.append((time.perf_counter() - start) * 1000)
+            out[label] = (pct(times, 50), (server_cpu_s(pgid) - cpu0) * 1000 / n)
+    return out
 
 
 def pct(values: list[float], p: float) -> float:
@@ -268,6 +292,9 @@ def main() -> None:
     ap.add_argument("--step-seconds", type=float, default=10)
     ap.add_argument("--workers", type=int, help="Server processes (default: serve's).")
     ap.add_argument("--workspace", type=Path, help="Keep (and reuse) the workspace here.")
+    ap.add_argument(
+        "--sequential-only", action="store_true", help="Only one request at a time (no load)."
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = args.workspace or Path(tmp) / "ws"
@@ -275,18 +302,26 @@ def main() -> None:
         proc, url = start_server(home, args.workers)
         try:
             ids = sample_ids(home, token, url)
-            floor, seq = asyncio.run(sequential(url, token, ids))
-            print(f"\none at a time: floor (static file) p50 {floor:.1f} ms")
-            for label, ms in sorted(seq.items()):
-                print(f"  {label:<11}p50 {ms:6.1f} ms  ({ms / floor:.1f}x the floor)")
+            seq = asyncio.run(sequential(url, token, ids, proc.pid))
+            floor = seq["floor"][0]
+            print("\none at a time (p50 wall; the server's CPU per request):")
+            for label, (ms, cpu) in seq.items():
+                print(
+                    f"  {label:<11}p50 {ms:6.1f} ms  ({ms / floor:.1f}x the floor)  "
+                    f"server CPU {cpu:5.1f} ms"
+                )
+            if args.sequential_only:
+                return
+            cpu0 = server_cpu_s(proc.pid)
             lat, errors, by_label = asyncio.run(run_load(url, token, ids, args.rate, args.seconds))
+            cpu = (server_cpu_s(proc.pid) - cpu0) * 1000 / max(1, len(lat) + errors)
             print(
                 f"\nopen loop {args.rate:.0f} req/s for {args.seconds:.0f} s over "
                 f"{args.records} records: {len(lat)} ok, {errors} errors"
             )
             print(
                 f"  all        p50 {pct(lat, 50):6.1f} ms  p95 {pct(lat, 95):6.1f} ms  "
-                f"p99 {pct(lat, 99):6.1f} ms"
+                f"p99 {pct(lat, 99):6.1f} ms  server CPU {cpu:.1f} ms per request"
             )
             for label, values in sorted(by_label.items()):
                 print(f"  {label:<11}p50 {pct(values, 50):6.1f} ms  p95 {pct(values, 95):6.1f} ms")
