@@ -17,9 +17,8 @@ from sqlalchemy import Connection, func, select
 
 from qianmo.annotate._config import CampaignConfig
 from qianmo.annotate._questions import Question
-from qianmo.annotate._sql import Prepared, arg
 from qianmo.annotate._tables import CAMPAIGNS, QUESTIONS
-from qianmo.store import Database
+from qianmo.store import Database, Prepared, arg
 
 CAMPAIGN_TYPE = "annotation"
 # Answers of these types are checked against the record (its choices, the rewritten field).

@@ -35,7 +35,6 @@ from sqlalchemy.exc import IntegrityError
 from qianmo.annotate._cache import BY_NAME, CampaignInfo, campaign_info
 from qianmo.annotate._config import LABEL_ROLES
 from qianmo.annotate._questions import Question
-from qianmo.annotate._sql import Prepared, arg
 from qianmo.annotate._tables import (
     ASSIGNMENTS,
     ITEMS,
@@ -50,7 +49,7 @@ from qianmo.annotate._tables import (
 )
 from qianmo.errors import NotFound, PolicyRefused, QianmoError
 from qianmo.standard import Record, new_id, utcnow
-from qianmo.store import Database, Viewer, to_record, visible_condition
+from qianmo.store import Database, Prepared, Viewer, arg, to_record, visible_condition
 
 CLAIM_ATTEMPTS = 8
 

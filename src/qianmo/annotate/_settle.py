@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 from qianmo.annotate._answers import agree
 from qianmo.annotate._campaigns import Campaign, active_questions
 from qianmo.annotate._questions import Question
-from qianmo.annotate._sql import Prepared, arg
 from qianmo.annotate._tables import ITEMS, LABELS, RECORDS, USERS
 from qianmo.standard import LineageStep, Record, Status, utcnow
 from qianmo.store import (
     AnnotationItemRow,
+    Prepared,
+    arg,
     audit,
     get_record,
     save_version,

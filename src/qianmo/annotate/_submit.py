@@ -20,7 +20,6 @@ from qianmo.annotate._campaigns import Campaign
 from qianmo.annotate._claim import Lease, end_lease, own_lease
 from qianmo.annotate._counts import recount_remaining
 from qianmo.annotate._settle import settle_if_complete
-from qianmo.annotate._sql import Prepared, arg
 from qianmo.annotate._tables import ITEMS, LABELS, RECORDS, SLOTS, STATS
 from qianmo.errors import QianmoError
 from qianmo.standard import Record, new_id, utcnow
@@ -30,6 +29,8 @@ from qianmo.store import (
     AnnotationLabelRow,
     AnnotatorStatRow,
     Database,
+    Prepared,
+    arg,
     audit,
     to_record,
 )

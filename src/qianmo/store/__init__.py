@@ -105,6 +105,7 @@ from qianmo.store._models import (
     UserRow,
     WebSessionRow,
 )
+from qianmo.store._prepared import Prepared, PreparedCache, Ran, arg
 from qianmo.store._quality import QualityRunRow
 from qianmo.store._records import (
     AddResult,
@@ -181,7 +182,10 @@ __all__ = [
     "OrgInfo",
     "OrgPartnerRow",
     "OrgRow",
+    "Prepared",
+    "PreparedCache",
     "QualityRunRow",
+    "Ran",
     "RecordFilter",
     "RecordListing",
     "RecordRow",
@@ -206,6 +210,7 @@ __all__ = [
     "add_relations",
     "all_relations",
     "ancestors",
+    "arg",
     "audit",
     "audit_entries",
     "authenticate",

@@ -94,6 +94,11 @@ def can_see(viewer: Viewer, record: Record) -> bool:
     return org in viewer.orgs  # AMBER+STRICT
 
 
+def access_key(viewer: Viewer) -> tuple[str, frozenset[str], frozenset[str]]:
+    """All that `visible_condition` depends on: statements built with it are cached by this."""
+    return viewer.name, viewer.orgs, viewer.partner_orgs
+
+
 def visible_condition(viewer: Viewer) -> ColumnElement[bool]:
     """The same rule as `can_see`, as a WHERE condition on the records table."""
     # autoescape: a `_` or `%` in a name must not act as a LIKE wildcard and match others

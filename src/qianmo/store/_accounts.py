@@ -11,11 +11,10 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from qianmo.errors import NotFound, QianmoError
@@ -23,6 +22,7 @@ from qianmo.standard import new_id, utcnow
 from qianmo.store._access import Viewer, viewer_from_rows, with_viewer_columns
 from qianmo.store._audit import audit
 from qianmo.store._models import MembershipRow, OrgPartnerRow, OrgRow, TokenRow, UserRow
+from qianmo.store._prepared import Prepared, arg
 from qianmo.store._roles import check_role
 from qianmo.store._sessions import end_user_sessions
 
@@ -294,22 +294,27 @@ class TokenUser:
     viewer: Viewer
 
 
-def user_for_token(session: Session, secret: str) -> TokenUser | None:
-    """Who a presented token belongs to, with their viewer, if it is valid, unrevoked and its
-    user active: one query per request."""
-    query: Select[Any] = (
-        select(UserRow.name, TokenRow.id, TokenRow.read_only)
-        .add_columns(TokenRow.last_used_at)
+# Looked up on every API request: compiled once, run on the DBAPI cursor (store/_prepared.py).
+_TOKEN_USER = Prepared(
+    with_viewer_columns(
+        select(UserRow.name, TokenRow.id, TokenRow.read_only, TokenRow.last_used_at)
         .select_from(TokenRow)
         .join(UserRow, UserRow.id == TokenRow.user_id)
         .where(
-            TokenRow.token_hash == _token_hash(secret),
+            TokenRow.token_hash == arg("token_hash"),
             TokenRow.revoked_at.is_(None),
             UserRow.is_active.is_(True),
-        )
+        ),
+        UserRow.id,
     )
-    rows = session.execute(with_viewer_columns(query, UserRow.id)).all()
+)
+
+
+def user_for_token(session: Session, secret: str) -> TokenUser | None:
+    """Who a presented token belongs to, with their viewer, if it is valid, unrevoked and its
+    user active: one indexed query per request, so a revocation holds from the next request."""
+    rows = _TOKEN_USER.run(session.connection(), {"token_hash": _token_hash(secret)}).rows
     if not rows:
         return None
-    name, token_id, read_only, last_used = tuple(rows[0])[:4]
-    return TokenUser(name, read_only, token_id, last_used, viewer_from_rows(name, rows))
+    name, token_id, read_only, last_used = rows[0][:4]
+    return TokenUser(name, bool(read_only), token_id, last_used, viewer_from_rows(name, rows))

@@ -7,17 +7,18 @@ more than the query (profiled under bench/web_load.py), so lists read these inst
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import BindParameter, Integer, Select, String, select
 from sqlalchemy.orm import Session
 
 from qianmo.standard import content_text
-from qianmo.store._access import Viewer, visible_condition
+from qianmo.store._access import Viewer, access_key, visible_condition
 from qianmo.store._filters import RecordFilter
 from qianmo.store._models import RecordRow
+from qianmo.store._prepared import PreparedCache, arg
 
 LISTING_COLUMNS = (
     RecordRow.id,
@@ -55,16 +56,27 @@ def listing_query(
     flt: RecordFilter | None,
     viewer: Viewer | None,
     *,
-    limit: int,
-    after: str | None = None,
+    limit: int | BindParameter[Any],
+    after: str | BindParameter[Any] | None = None,
 ) -> Select[Any]:
-    """Selected, visible records (no order yet), keyset-paged by id with `after`."""
+    """Selected, visible records (no order yet), keyset-paged by id with `after` (values, or
+    `arg`s given when a prepared form runs)."""
     query = (flt or RecordFilter()).apply(select(*columns).limit(limit))
     if viewer is not None:
         query = query.where(visible_condition(viewer))
-    if after:
+    if isinstance(after, BindParameter) or after:
         query = query.where(RecordRow.id > after)
     return query
+
+
+# Lists are read on every records page: their statements are prepared once per (filter, viewer,
+# paged or not) and run with the limit and the page's start as parameters (store/_prepared.py).
+_PREPARED = PreparedCache()
+LIMIT, AFTER = arg("limit", Integer()), arg("after", String())
+
+
+def viewer_key(viewer: Viewer | None) -> Hashable:
+    return None if viewer is None else access_key(viewer)
 
 
 def list_listings(
@@ -76,5 +88,12 @@ def list_listings(
     after: str | None = None,
 ) -> list[RecordListing]:
     """Like `list_records` (id order, keyset pages), as listings."""
-    query = listing_query(LISTING_COLUMNS, flt, viewer, limit=limit, after=after)
-    return [RecordListing(*row) for row in session.execute(query.order_by(RecordRow.id))]
+    key = ("list", flt or RecordFilter(), viewer_key(viewer), bool(after))
+    prepared = _PREPARED.get(
+        key,
+        lambda: listing_query(
+            LISTING_COLUMNS, flt, viewer, limit=LIMIT, after=AFTER if after else None
+        ).order_by(RecordRow.id),
+    )
+    params = {"limit": limit, "after": after} if after else {"limit": limit}
+    return [RecordListing(*row) for row in prepared.on_session(session, params).rows]

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Select, String, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from qianmo.errors import NotFound, QianmoError
@@ -14,8 +14,9 @@ from qianmo.standard import LineageStep, Record, Status, utcnow
 from qianmo.store._access import Viewer, visible_condition
 from qianmo.store._audit import audit
 from qianmo.store._filters import RecordFilter
-from qianmo.store._listing import listing_query
+from qianmo.store._listing import listing_query, viewer_key
 from qianmo.store._models import RecordRow, RecordVersionRow
+from qianmo.store._prepared import PreparedCache, arg
 
 
 def search_text(record: Record) -> str:
@@ -137,12 +138,18 @@ def add_records(
     return result
 
 
+# Opening a record is the commonest read: prepared once per viewer (store/_prepared.py).
+_GET = PreparedCache()
+
+
 def get_record(session: Session, record_id: str, *, viewer: Viewer | None = None) -> Record:
     """One record's current version; NotFound also when the viewer may not see it."""
-    query = select(RecordRow.data).where(RecordRow.id == record_id)
-    if viewer is not None:
-        query = query.where(visible_condition(viewer))
-    data = session.execute(query).scalar_one_or_none()
+
+    def build() -> Select[Any]:
+        query = select(RecordRow.data).where(RecordRow.id == arg("id", String()))
+        return query if viewer is None else query.where(visible_condition(viewer))
+
+    data = _GET.get(viewer_key(viewer), build).on_session(session, {"id": record_id}).scalar()
     if data is None:
         raise NotFound(f"no record {record_id}", object_id=record_id)
     return to_record(data)

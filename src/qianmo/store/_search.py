@@ -6,16 +6,18 @@ Trigram indexes answer queries of three or more characters; shorter ones (common
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, String, bindparam, column, table, text
+from sqlalchemy import Select, String, column, table, text
 from sqlalchemy.orm import Session
 
 from qianmo.standard import Record
 from qianmo.store._access import Viewer
 from qianmo.store._filters import RecordFilter
-from qianmo.store._listing import LISTING_COLUMNS, RecordListing, listing_query
+from qianmo.store._listing import LIMIT, LISTING_COLUMNS, RecordListing, listing_query, viewer_key
 from qianmo.store._models import RecordRow
+from qianmo.store._prepared import PreparedCache, arg
 from qianmo.store._records import to_record
 
 _fts = table("records_fts", column("record_id"), column("rowid"))
@@ -27,28 +29,42 @@ def _like_pattern(query: str) -> str:
 
 
 def _search_query(
-    session: Session,
-    query: str,
-    columns: Any,
-    flt: RecordFilter | None,
-    viewer: Viewer | None,
-    limit: int,
+    fts: bool, columns: Any, flt: RecordFilter | None, viewer: Viewer | None
 ) -> Select[Any]:
-    if session.get_bind().dialect.name == "sqlite" and len(query) >= 3:
+    """The search statement, its text (`q`) and `limit` given when it runs."""
+    if fts:
         # The FTS index drives: it hands over matches newest-indexed first (rowid order, which
         # follows inserts; an edit re-indexes a record and so counts as new), each joined to
         # its record by id, and stops after `limit` visible ones. Sorting all matches by record
         # id instead read every match first: ~250 ms for a common word at 100,000 records,
         # against ~1 ms this way (bench/web_load.py).
-        phrase = '"' + query.replace('"', '""') + '"'
-        stmt = listing_query(columns, flt, viewer, limit=limit)
+        stmt = listing_query(columns, flt, viewer, limit=LIMIT)
         return (
             stmt.join(_fts, _fts.c.record_id == RecordRow.id)
-            .where(text("records_fts MATCH :q").bindparams(bindparam("q", phrase, String())))
+            .where(text("records_fts MATCH :q").bindparams(arg("q", String())))
             .order_by(_fts.c.rowid.desc())
         )
-    stmt = listing_query(columns, flt, viewer, limit=limit).order_by(RecordRow.id.desc())
-    return stmt.where(RecordRow.search_text.ilike(_like_pattern(query), escape="\\"))
+    stmt = listing_query(columns, flt, viewer, limit=LIMIT).order_by(RecordRow.id.desc())
+    return stmt.where(RecordRow.search_text.ilike(arg("q", String()), escape="\\"))
+
+
+# Search runs on every search page: prepared once per (filter, viewer, form), see _listing.py.
+_PREPARED = PreparedCache()
+
+
+def _search(
+    session: Session,
+    query: str,
+    columns: Sequence[Any],
+    flt: RecordFilter | None,
+    viewer: Viewer | None,
+    limit: int,
+) -> list[tuple[Any, ...]]:
+    fts = session.get_bind().dialect.name == "sqlite" and len(query) >= 3
+    key = (fts, tuple(str(c) for c in columns), flt or RecordFilter(), viewer_key(viewer))
+    prepared = _PREPARED.get(key, lambda: _search_query(fts, columns, flt, viewer))
+    q = '"' + query.replace('"', '""') + '"' if fts else _like_pattern(query)
+    return prepared.on_session(session, {"q": q, "limit": limit}).rows
 
 
 def search_listings(
@@ -63,8 +79,8 @@ def search_listings(
     query = query.strip()
     if not query:
         return []
-    stmt = _search_query(session, query, LISTING_COLUMNS, flt, viewer, limit)
-    return [RecordListing(*row) for row in session.execute(stmt)]
+    rows = _search(session, query, LISTING_COLUMNS, flt, viewer, limit)
+    return [RecordListing(*row) for row in rows]
 
 
 def search_records(
@@ -79,5 +95,5 @@ def search_records(
     query = query.strip()
     if not query:
         return []
-    stmt = _search_query(session, query, [RecordRow.data], flt, viewer, limit)
-    return [to_record(d) for d in session.execute(stmt).scalars()]
+    rows = _search(session, query, [RecordRow.data], flt, viewer, limit)
+    return [to_record(row[0]) for row in rows]

@@ -14,9 +14,8 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from qianmo.errors import NotFound
@@ -24,6 +23,7 @@ from qianmo.standard import utcnow
 from qianmo.store._access import Viewer, viewer_from_rows, with_viewer_columns
 from qianmo.store._audit import audit
 from qianmo.store._models import TokenRow, UserRow, WebSessionRow
+from qianmo.store._prepared import Prepared, arg
 
 SEEN_EVERY_S = 60
 
@@ -80,20 +80,26 @@ class SessionUser:
     viewer: Viewer
 
 
-def session_user(session: Session, secret: str) -> SessionUser | None:
-    """Whose live session this secret opens (unexpired, unrevoked, the user active), with
-    their viewer: one query per request."""
-    query: Select[Any] = (
+# Looked up on every signed-in page request: compiled once (store/_prepared.py).
+_SESSION_USER = Prepared(
+    with_viewer_columns(
         select(UserRow.name, WebSessionRow.id_hash, WebSessionRow.expires_at)
         .add_columns(WebSessionRow.last_seen_at)
         .select_from(WebSessionRow)
         .join(UserRow, UserRow.id == WebSessionRow.user_id)
-        .where(WebSessionRow.id_hash == _hash(secret), UserRow.is_active.is_(True))
+        .where(WebSessionRow.id_hash == arg("id_hash"), UserRow.is_active.is_(True)),
+        UserRow.id,
     )
-    rows = session.execute(with_viewer_columns(query, UserRow.id)).all()
-    if not rows or as_utc(rows[0].expires_at) <= utcnow():
+)
+
+
+def session_user(session: Session, secret: str) -> SessionUser | None:
+    """Whose live session this secret opens (unexpired, unrevoked, the user active), with
+    their viewer: one indexed query per request, so an ended session fails the next request."""
+    rows = _SESSION_USER.run(session.connection(), {"id_hash": _hash(secret)}).rows
+    if not rows or as_utc(rows[0][2]) <= utcnow():
         return None
-    name, id_hash, _, last_seen = tuple(rows[0])[:4]
+    name, id_hash, _, last_seen = rows[0][:4]
     return SessionUser(name, id_hash, last_seen, viewer_from_rows(name, rows))
 
 

@@ -1,12 +1,13 @@
 """Hot statements, compiled once per dialect and run on the transaction's DBAPI cursor.
 
-A claim and a submit run about twenty statements. Through SQLAlchemy's execution layer each
-cost ~200 µs of Python (cache keys, events, result objects) against ~10 µs in SQLite, and that
-overhead was most of a claim+submit under load (profiled). The statements are still written as
-Core — one source of SQL for both databases, the access rule included — and this only skips
-the per-call machinery: a statement is compiled once per dialect with its bound IN lists
-rendered, and parameters and results go through the dialect's own type processors, so values
-round-trip exactly as they do through SQLAlchemy.
+A claim and a submit run about twenty statements, and every web request looks up who is asking
+and reads records. Through SQLAlchemy's execution layer each statement cost ~200 µs of Python
+(building the statement, cache keys, events, result objects) against ~10 µs in SQLite, and that
+overhead was most of a claim+submit and of a small web request (profiled). The statements are
+still written as Core — one source of SQL for both databases, the access rule included — and
+this only skips the per-call machinery: a statement is compiled once per dialect with its bound
+IN lists rendered, and parameters and results go through the dialect's own type processors, so
+values round-trip exactly as they do through SQLAlchemy.
 
 Runtime parameters are `arg(name)` (a bind parameter whose value is given on each run).
 """
@@ -14,12 +15,14 @@ Runtime parameters are `arg(name)` (a bind parameter whose value is given on eac
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import BindParameter, Connection, bindparam, exc
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeEngine
@@ -100,6 +103,13 @@ class Prepared:
             ]
         return Ran(rows, count)
 
+    def on_session(self, session: Session, params: Mapping[str, Any] | None = None) -> Ran:
+        """Run in the session's transaction, after flushing its pending changes (as a query
+        through the session would), so it sees what the caller added."""
+        if session.autoflush:
+            session.flush()  # returns at once when nothing is pending
+        return self.run(session.connection(), params)
+
     def run_many(self, conn: Connection, params: Sequence[Mapping[str, Any]]) -> None:
         form = self._form(conn.dialect)
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -134,3 +144,27 @@ class Ran:
 
     def scalar(self) -> Any:
         return self.rows[0][0] if self.rows else None
+
+
+class PreparedCache:
+    """Statements that depend on more than runtime parameters (the viewer's organisations in
+    the access rule, a filter's terms), built and compiled on first use for each key and kept
+    for the `size` most recently used keys."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, Prepared] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, build: Callable[[], ClauseElement]) -> Prepared:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        prepared = Prepared(build())  # outside the lock: building takes a millisecond or two
+        with self._lock:
+            self._entries[key] = prepared
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return prepared
