@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from qianmo.standard import canonical_json, utcnow
 from qianmo.store._models import AuditHeadRow, AuditRow
+from qianmo.store._prepared import Prepared, arg
 
 GENESIS = "0" * 64
 # Up to this many ids are listed in an entry; more are summarised by count and digest.
@@ -52,8 +53,12 @@ def _normalise_at(at: datetime) -> datetime:
 
 _HEAD: Table = AuditHeadRow.__table__  # type: ignore[assignment]
 _LOG: Table = AuditRow.__table__  # type: ignore[assignment]
-_LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
-_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("s"), hash=bindparam("h"))
+# Prepared (store/_prepared.py): every state-changing request appends an entry, and through
+# SQLAlchemy's execution layer these three statements cost more than the change they record.
+_LOCK_HEAD = Prepared(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update())
+_MOVE_HEAD = Prepared(update(_HEAD).where(_HEAD.c.id == 1).values(seq=arg("s"), hash=arg("h")))
+_NEW_HEAD = Prepared(insert(_HEAD).values(id=1, seq=arg("s"), hash=arg("h")))
+_APPEND = Prepared(insert(_LOG).values({c.name: arg(c.name) for c in _LOG.columns}))
 
 
 def audit(
@@ -68,11 +73,11 @@ def audit(
 ) -> AuditRow:
     """Append one entry inside the caller's transaction, so it commits with the change.
 
-    Core statements on the session's connection: this runs in every state-changing request,
-    and the ORM's load-and-flush of the head and the entry cost more than the change itself.
+    Prepared Core statements on the session's connection: this runs in every state-changing
+    request, and the ORM's load-and-flush of the head and the entry cost more than the change.
     """
     conn = session.connection()
-    head = conn.execute(_LOCK_HEAD).first()
+    head = _LOCK_HEAD.run(conn).first()
     seq, prev_hash = (head[0], head[1]) if head is not None else (0, GENESIS)
     ids = list(object_ids)
     listed = ids if len(ids) <= MAX_LISTED_IDS else []
@@ -91,11 +96,8 @@ def audit(
         "prev_hash": prev_hash,
     }
     entry["hash"] = _hash_of(entry)
-    conn.execute(insert(_LOG), entry)
-    if head is None:
-        conn.execute(insert(_HEAD), {"id": 1, "seq": entry["seq"], "hash": entry["hash"]})
-    else:
-        conn.execute(_MOVE_HEAD, {"s": entry["seq"], "h": entry["hash"]})
+    _APPEND.run(conn, entry)
+    (_NEW_HEAD if head is None else _MOVE_HEAD).run(conn, {"s": entry["seq"], "h": entry["hash"]})
     return AuditRow(**entry)
 
 

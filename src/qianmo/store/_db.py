@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -70,8 +70,14 @@ def _sqlite_engine(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Writers take the lock up front: no deadlock-prone upgrade from a read lock later.
-        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        # Straight to the driver: every request begins a transaction or two, and through
+        # `exec_driver_sql` the BEGIN cost ~0.1 ms of Python, more than SQLite takes for it.
+        sql = f"BEGIN {conn.get_execution_options().get('sqlite_begin', 'DEFERRED')}"
+        error = conn.dialect.loaded_dbapi.Error
+        try:
+            conn.connection.driver_connection.execute(sql)
+        except error as e:  # raised as SQLAlchemy would (OperationalError on a busy database)
+            raise exc.DBAPIError.instance(sql, None, e, error, dialect=conn.dialect) from e
 
     return engine
 

@@ -108,13 +108,15 @@ def create_app(
     app.state.nav = []
     app.state.uploads_dir = Path(settings.home) / "uploads"
     install_error_handlers(app)
+    # Static files first: FastAPI tries routes in order, and every page fetches a stylesheet
+    # and a script; after all the routers each of those paid for matching them all first.
+    static = Path(__file__).parent / "static"
+    app.mount("/static", StaticFiles(directory=static), name="static")
     for router, _ in _routers(api):
         app.include_router(router, prefix=API_PREFIX)
     for router, nav in _routers(pages):
         app.include_router(router, include_in_schema=False)
         app.state.nav.extend(nav)
-    static = Path(__file__).parent / "static"
-    app.mount("/static", StaticFiles(directory=static), name="static")
     # Order matters: the session middleware runs inside the headers middleware.
     app.add_middleware(
         SessionMiddleware,
