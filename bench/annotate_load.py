@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -172,6 +173,7 @@ def _serve(home: Path, db_url: str | None) -> tuple[subprocess.Popen[bytes], str
         cmd,
         env=env,
         stdout=subprocess.DEVNULL,
+        start_new_session=True,  # its server processes form one group: CPU, and stopping
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -181,7 +183,7 @@ def _serve(home: Path, db_url: str | None) -> tuple[subprocess.Popen[bytes], str
                 return proc, url
         except httpx.TransportError:
             time.sleep(0.2)
-    proc.kill()
+    os.killpg(proc.pid, signal.SIGKILL)
     raise SystemExit("the server did not start")
 
 
@@ -214,10 +216,18 @@ async def _http_annotators(url: str, tokens: dict[str, str]) -> tuple[float, lis
         return time.perf_counter() - start, latencies
 
 
-def _cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a process has used so far, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _cpu_seconds(pgid: int) -> float:
+    """CPU time (user + system) used so far by the server's processes (its process group:
+    `qianmo serve` answers in one process per core), from /proc."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _http_route_exists(url: str) -> bool:
@@ -301,7 +311,7 @@ def bench(
             else:
                 print("  http     skipped: this build has no /api/v1/annotate routes")
         finally:
-            proc.terminate()
+            os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
     results["service"] = _threads([_annotator(db, n) for n in tokens])
     floor_elapsed, floor_lat = _threads([_bare(db) for _ in tokens])

@@ -13,7 +13,7 @@ from qianmo.cli._demo_context import DemoContext
 from qianmo.cli.jobs import load_handlers
 from qianmo.settings import Settings
 from qianmo.store import Database
-from qianmo.web import JobWorkerThread, create_app
+from qianmo.web import JobWorkerThread, create_app, freeze_startup_objects
 
 # One server process per core: a process answers on one core at a time (the GIL), and at
 # 100 requests/s one process was CPU-bound (bench/web_load.py, docs/web.md).
@@ -33,6 +33,7 @@ def run_server(
     )
     if workers <= 1:
         app = create_app(cfg, db=db, run_worker=run_worker)
+        freeze_startup_objects()
         uvicorn.run(app, host=host, port=port, log_level="warning")
         return
     # Each server process builds its app from the environment (the same settings); the one

@@ -4,7 +4,13 @@ Other capabilities add pages by dropping a module with a `router` (and `NAV` ent
 `qianmo.web.pages`, and API routes into `qianmo.web.api`; see docs/web.md.
 """
 
-from qianmo.web._app import API_PREFIX, JobWorkerThread, app_from_environment, create_app
+from qianmo.web._app import (
+    API_PREFIX,
+    JobWorkerThread,
+    app_from_environment,
+    create_app,
+    freeze_startup_objects,
+)
 from qianmo.web._deps import (
     CurrentUser,
     DbDep,
@@ -32,5 +38,6 @@ __all__ = [
     "create_app",
     "csrf_token",
     "error_response",
+    "freeze_startup_objects",
     "render",
 ]
