@@ -1,0 +1,181 @@
+"""CPU per web request and per annotation label, measured in-process: numbers that hold on a
+shared machine, where wall-clock latency moves with everyone else's load.
+
+    PYTHONPATH=src python bench/web_cpu.py [--workspace DIR] [--rounds 4] [--requests 100]
+
+The app is called straight over ASGI (no socket, no HTTP parsing: `bench/web_load.py` adds
+those, about a millisecond a request on loopback), one request at a time, with its thread pool
+and middleware as served. Printed: the process's CPU per request for each kind of request in
+`bench/web_load.py`'s mix plus a static file (the floor), best of `--rounds`; then claim →
+submit on a fresh campaign as `bench/annotate_load.py`'s annotators do it, per label, over
+ASGI and through the service functions alone (the web layer's share is the difference).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+from annotate_load import _setup
+from web_load import PASSWORD, WORDS_EN, WORDS_ZH, build_workspace
+
+from qianmo.annotate import claim, submit
+from qianmo.settings import Settings
+from qianmo.store import Database, init_workspace
+from qianmo.web import create_app
+
+Headers = list[tuple[str, str]]
+SECRET = "bench-secret-key-1234"
+
+
+async def call(app: Any, method: str, url: str, headers: Headers = (), body: bytes = b"") -> Any:
+    """One request through the ASGI app; (status, headers, body)."""
+    path, _, query = url.partition("?")
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1")] + [(k.encode(), v.encode()) for k, v in headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+    out: dict[str, Any] = {"body": b""}
+
+    async def receive() -> Any:
+        if pending:
+            return pending.pop()
+        await asyncio.Event().wait()  # the client never disconnects
+
+    async def send(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            out["status"], out["headers"] = message["status"], message["headers"]
+        elif message["type"] == "http.response.body":
+            out["body"] += message.get("body", b"")
+
+    await app(scope, receive, send)
+    return out["status"], out["headers"], out["body"]
+
+
+def _cookie(headers: list[tuple[bytes, bytes]]) -> str:
+    return next(v.decode() for k, v in headers if k == b"set-cookie").split(";")[0]
+
+
+async def sign_in(app: Any) -> Headers:
+    _, headers, body = await call(app, "GET", "/login")
+    cookie = _cookie(headers)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', body.decode())
+    assert token
+    form = f"username=bench&password={PASSWORD}&csrf_token={token.group(1)}".encode()
+    form_type = ("content-type", "application/x-www-form-urlencoded")
+    status, headers, _ = await call(app, "POST", "/login", [("cookie", cookie), form_type], form)
+    assert status == 303, status
+    return [("cookie", _cookie(headers))]
+
+
+async def per_request(home: Path, rounds: int, n: int) -> dict[str, float]:
+    """CPU ms per request of each kind, best of `rounds` rounds of `n`."""
+    app = create_app(Settings(home=home, secret_key=SECRET))
+    api = [("authorization", f"Bearer {(home / 'bench-token').read_text().strip()}")]
+    page = await sign_in(app)
+    _, _, body = await call(app, "GET", "/api/v1/records?limit=200", api)
+    ids = [item["id"] for item in orjson.loads(body)["items"]]
+    rng = random.Random(3)
+    words = WORDS_ZH + WORDS_EN[:3]
+    kinds: dict[str, Callable[[], tuple[str, Headers]]] = {
+        "static file": lambda: ("/static/qianmo.css", page),
+        "page list": lambda: (f"/records?kind=document&lang={rng.choice(['en', 'zh'])}", page),
+        "page search": lambda: (f"/records?q={rng.choice(words)}", page),
+        "page record": lambda: (f"/records/{rng.choice(ids)}", page),
+        "api list": lambda: ("/api/v1/records?limit=50", api),
+        "api search": lambda: (f"/api/v1/search?q={rng.choice(words)}&limit=20", api),
+        "api record": lambda: (f"/api/v1/records/{rng.choice(ids)}", api),
+    }
+    best: dict[str, float] = {}
+    for _ in range(rounds):
+        for label, make in kinds.items():
+            for _ in range(5):  # warm: caches, prepared statements, the thread pool
+                status, _, _ = await call(app, "GET", *make())
+                assert status == 200, (label, status)
+            start = time.process_time()
+            for _ in range(n):
+                await call(app, "GET", *make())
+            cpu = (time.process_time() - start) * 1000 / n
+            best[label] = min(best.get(label, cpu), cpu)
+    return best
+
+
+async def labels_over_asgi(db: Database, home: Path, tokens: dict[str, str]) -> tuple[int, float]:
+    """Claim → submit round-robin over the annotators until the campaign is done."""
+    app = create_app(Settings(home=home, secret_key=SECRET), db=db)
+    answer = orjson.dumps({"answers": {"correct": "yes"}})
+    labels, start, busy = 0, time.process_time(), True
+    while busy:
+        busy = False
+        for token in tokens.values():
+            auth = [("authorization", f"Bearer {token}")]
+            _, _, body = await call(app, "POST", "/api/v1/annotate/campaigns/http/claim", auth)
+            task = orjson.loads(body)["task"]
+            if task is None:
+                continue
+            url = f"/api/v1/annotate/assignments/{task['assignment_id']}/submit"
+            json_type = ("content-type", "application/json")
+            status, _, _ = await call(app, "POST", url, [*auth, json_type], answer)
+            assert status == 200, status
+            labels, busy = labels + 1, True
+    return labels, time.process_time() - start
+
+
+def labels_in_service(db: Database, names: list[str]) -> tuple[int, float]:
+    labels, start, busy = 0, time.process_time(), True
+    while busy:
+        busy = False
+        for name in names:
+            task = claim(db, "service", name)
+            if task is not None:
+                submit(db, task.assignment_id, name, {"correct": "yes"})
+                labels, busy = labels + 1, True
+    return labels, time.process_time() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--workspace", type=Path, help="bench/web_load.py's workspace (reused).")
+    ap.add_argument("--records", type=int, default=100_000)
+    ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--requests", type=int, default=100)
+    ap.add_argument("--items", type=int, default=300)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        home = args.workspace or Path(tmp) / "ws"
+        build_workspace(home, args.records)
+        best = asyncio.run(per_request(home, args.rounds, args.requests))
+        print(f"CPU per request in-process (best of {args.rounds} rounds of {args.requests}):")
+        for label, ms in best.items():
+            print(f"  {label:<12} {ms:5.2f} ms")
+        home = Path(tmp) / "annotate"
+        db = init_workspace(Settings(home=home))
+        tokens = _setup(db, args.items, 20)
+        labels, cpu = asyncio.run(labels_over_asgi(db, home, tokens))
+        print(f"claim → submit, {labels} labels: {cpu * 1000 / labels:5.2f} ms CPU per label")
+        labels, cpu = labels_in_service(db, list(tokens))
+        print(f"  the service alone:     {cpu * 1000 / labels:5.2f} ms CPU per label")
+        db.dispose()
+
+
+if __name__ == "__main__":
+    main()
