@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from contextlib import nullcontext
+from typing import Any
 
 import typer
 import uvicorn
@@ -18,6 +19,9 @@ from qianmo.web import JobWorkerThread, create_app, freeze_startup_objects
 # One server process per core: a process answers on one core at a time (the GIL), and at
 # 100 requests/s one process was CPU-bound (bench/web_load.py, docs/web.md).
 DEFAULT_WORKERS = max(1, min(os.cpu_count() or 1, 4))
+# Nothing below warnings is shown; with the access log on, each request still formatted its
+# line's arguments before the logger dropped it.
+QUIET: dict[str, Any] = {"log_level": "warning", "access_log": False}
 
 
 def run_server(
@@ -34,7 +38,7 @@ def run_server(
     if workers <= 1:
         app = create_app(cfg, db=db, run_worker=run_worker)
         freeze_startup_objects()
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, **QUIET)
         return
     # Each server process builds its app from the environment (the same settings); the one
     # job thread stays in this parent process, which supervises them.
@@ -45,7 +49,7 @@ def run_server(
             host=host,
             port=port,
             workers=workers,
-            log_level="warning",
+            **QUIET,
         )
 
 

@@ -297,7 +297,8 @@ class TokenUser:
 # Looked up on every API request: compiled once, run on the DBAPI cursor (store/_prepared.py).
 _TOKEN_USER = Prepared(
     with_viewer_columns(
-        select(UserRow.name, TokenRow.id, TokenRow.read_only, TokenRow.last_used_at)
+        select(UserRow.name, TokenRow.id, TokenRow.read_only)
+        .add_columns(TokenRow.last_used_at)
         .select_from(TokenRow)
         .join(UserRow, UserRow.id == TokenRow.user_id)
         .where(
