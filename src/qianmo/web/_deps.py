@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from qianmo.errors import PolicyRefused
@@ -65,8 +66,11 @@ SessionDep = Annotated[Session, Depends(get_session)]
 SESSION_KEY = "sid"  # the cookie's field holding the session secret
 
 
-def _authenticate(request: Request, s: Session) -> Principal | None:
-    db: Database = request.app.state.db
+Touch = Callable[[Session], None]  # the "last used" write a credential is due, if any
+
+
+def _lookup(request: Request, s: Session) -> tuple[Principal, Touch | None] | None:
+    """Who is asking (one indexed query), and the write recording that they were seen."""
     now = utcnow()
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
@@ -74,25 +78,48 @@ def _authenticate(request: Request, s: Session) -> Principal | None:
         found = user_for_token(s, secret.strip())
         if found is None:
             return None
-        if seen_due(found.last_used_at, now):  # at most one write a minute per token
-            with db.write() as w:
-                touch_token(w, found.token_id, now)
-        return Principal(found.viewer, "token", found.read_only)
+        token = Principal(found.viewer, "token", found.read_only)
+        if not seen_due(found.last_used_at, now):  # at most one write a minute per token
+            return token, None
+        return token, lambda w: touch_token(w, found.token_id, now)
     sid = request.session.get(SESSION_KEY) if "session" in request.scope else None
     live = session_user(s, str(sid)) if sid else None
     if live is None:
         return None
-    if seen_due(live.last_seen_at, now):
-        with db.write() as w:
-            touch_session(w, live.session_id, now)
-    return Principal(live.viewer, "session", session_id=live.session_id)
+    browser = Principal(live.viewer, "session", session_id=live.session_id)
+    if not seen_due(live.last_seen_at, now):
+        return browser, None
+    return browser, lambda w: touch_session(w, live.session_id, now)
 
 
-def current_user(request: Request, session: SessionDep) -> Principal:
+def _write(db: Database, change: Touch) -> None:
+    with db.write() as w:
+        change(w)
+
+
+async def _authenticate(request: Request, s: Session) -> Principal | None:
+    db: Database = request.app.state.db
+    # On SQLite the lookup runs here, on the event loop: an indexed read of a local file that
+    # never waits for writers (WAL) takes ~50 µs, and the hop to a worker thread and back
+    # cost more than that, with the GIL handed over twice (profiled under bench/web_load.py).
+    # A PostgreSQL round trip could stall every request on the loop: it goes to a thread.
+    if db.is_sqlite:
+        found = _lookup(request, s)
+    else:
+        found = await run_in_threadpool(_lookup, request, s)
+    if found is None:
+        return None
+    principal, touch = found
+    if touch is not None:  # a write can wait for SQLite's writer lock: never on the loop
+        await run_in_threadpool(_write, db, touch)
+    return principal
+
+
+async def current_user(request: Request, session: SessionDep) -> Principal:
     """Who is asking; state-changing requests also need CSRF (cookies) or a writable token."""
     # One read session per request (FastAPI caches it): nested pool checkouts under load
     # would let threads each hold one connection while waiting for a second.
-    principal = _authenticate(request, session)
+    principal = await _authenticate(request, session)
     if principal is None:
         raise LoginRequired()
     request.state.principal = principal
@@ -104,8 +131,8 @@ def current_user(request: Request, session: SessionDep) -> Principal:
     return principal
 
 
-def optional_user(request: Request, session: SessionDep) -> Principal | None:
-    principal = _authenticate(request, session)
+async def optional_user(request: Request, session: SessionDep) -> Principal | None:
+    principal = await _authenticate(request, session)
     request.state.principal = principal
     return principal
 
