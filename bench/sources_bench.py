@@ -9,10 +9,20 @@ workspace: the first import (`import_source`, what `qianmo sync` runs), a re-syn
 bytes (skipped by the input digest), and a forced re-sync (`sync --full`: every object parsed
 and compared with the stored one). The floor, in the same child: one generated JSONL `document`
 per record the import wrote, with the same text length, through the generic ingest
-(`ingest_file`) into another fresh workspace. Printed: objects/s and records/s of the import,
-the floor's documents/s, records/s ÷ floor (target ≥ 1.0), objects/s ÷ floor, both re-syncs as
-a percentage of the first import (target ≤ 10 %) and the import's peak RSS. With `--profile`,
-each first import is also run under cProfile and its stats dumped to DIR/FORMAT.prof.
+(`ingest_file`) into another fresh workspace.
+
+The unit of the comparison is records written per CPU second. An upstream object writes its
+`document` and 2–14 derived `qa`/`mcq` items, each a full row (records, record_versions, search
+index) like a generic document, so records — derived ones included — are the work both sides do;
+objects/s is printed too but cannot be compared with one document per row. Times are CPU
+seconds of the child (user + system, `time.process_time`): the machine is shared, so wall time
+(printed for the first import only) measures the neighbours as much as the code.
+
+Printed per importer: objects, records, the first import's CPU and wall seconds, objects/s and
+records/s (CPU), the floor's records/s (CPU), `vs floor` = records/s ÷ floor (target ≥ 1.00),
+the same-bytes and `--full` re-syncs as a percentage of the first import's CPU time (target
+≤ 10 %) and the import's peak RSS. With `--profile`, each first import is also run under
+cProfile and its stats dumped to DIR/FORMAT.prof.
 """
 
 from __future__ import annotations
@@ -64,6 +74,7 @@ TACTICS = [
     "exfiltration",
     "impact",
 ]
+MIN_CPU_S, MAX_REPEATS = 2.0, 20
 WORDS = [
     "adversary",
     "exploit",
@@ -77,9 +88,18 @@ WORDS = [
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    start = time.perf_counter()
+    """The result and the CPU seconds of this process (user + system) it took: the machine is
+    shared, so wall time measures the neighbours as much as us. SQLite runs in-process, so its
+    work and its syscalls are counted too; waiting for the disk is not."""
+    start = time.process_time()
     out = fn()
-    return out, time.perf_counter() - start
+    return out, time.process_time() - start
+
+
+def _timed_wall(fn: Callable[[], Any]) -> tuple[Any, float, float]:
+    start, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.process_time() - cpu, time.perf_counter() - start
 
 
 def _peak_mb() -> float:
@@ -179,18 +199,36 @@ def floor_rate(db: Database, workdir: Path, name: str) -> tuple[int, float]:
                 "source": {"name": "floor", "original_id": f"floor-{n}", "license": "CC0-1.0"},
             }
             f.write(orjson.dumps(doc) + b"\n")
-    other = fresh_db(workdir, f"{name}-floor")
-    _, secs = _timed(lambda: ingest_file(other, out, IngestOptions(format="jsonl"), actor="bench"))
-    other.dispose()
+    secs = _repeated(
+        workdir,
+        f"{name}-floor",
+        lambda db: ingest_file(db, out, IngestOptions(format="jsonl"), actor="bench"),
+    )
     return n, n / secs
+
+
+def _repeated(workdir: Path, name: str, fn: Callable[[Database], Any]) -> float:
+    """Mean CPU seconds of `fn` on fresh workspaces, repeated until MIN_CPU_S have passed (at
+    most MAX_REPEATS times): a sample of 9 objects imports in 0.1 s, where one run's ratio
+    to the floor moved between 0.25 and 1.2 from run to run."""
+    total, runs = 0.0, 0
+    while runs < MAX_REPEATS and (runs == 0 or total < MIN_CPU_S):
+        db = fresh_db(workdir, f"{name}-{runs}")
+        total += _timed(lambda: fn(db))[1]  # noqa: B023  (called before db changes)
+        db.dispose()
+        runs += 1
+    return total / runs
 
 
 def run_format(fmt: str, path: Path, workdir: Path, profile: Path | None) -> dict[str, float]:
     reader = FORMATS[fmt].reader
     objects, read_s = _timed(lambda: sum(1 for _ in reader(path, {}, on_reject=lambda r: None)))
     db = fresh_db(workdir, fmt)
-    _, t1 = _timed(lambda: import_source(db, fmt, [path], actor="bench"))
+    _, once, wall = _timed_wall(lambda: import_source(db, fmt, [path], actor="bench"))
     peak = _peak_mb()
+    t1 = once
+    if once < MIN_CPU_S:  # a small sample: the mean of repeated first imports
+        t1 = _repeated(workdir, fmt, lambda d: import_source(d, fmt, [path], actor="bench"))
     _, t2 = _timed(lambda: import_source(db, fmt, [path], actor="bench"))
     forced, t3 = _timed(lambda: import_source(db, fmt, [path], actor="bench", force=True))
     assert forced.counts.added == forced.counts.updated == 0, forced.counts
@@ -212,6 +250,7 @@ def run_format(fmt: str, path: Path, workdir: Path, profile: Path | None) -> dic
         "resync_same_pct": 100 * t2 / t1,
         "resync_full_pct": 100 * t3 / t1,
         "first_s": t1,
+        "first_wall_s": wall,
         "peak_mb": peak,
     }
 
@@ -247,24 +286,31 @@ def main() -> None:
         return
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
-    head = ("format", "obj", "rec", "obj/s", "rec/s", "floor/s", "rec÷fl", "obj÷fl")
-    tail = ("re-sync", "--full", "RSS MB")
-    print("{:<18}{:>7}{:>7}{:>8}{:>8}{:>9}{:>8}{:>8}{:>9}{:>8}{:>8}".format(*head, *tail))
+    print(HEADER)
     with tempfile.TemporaryDirectory() as tmp:
         for label, fmt, path in jobs(args, Path(tmp)):
             cmd = [sys.executable, __file__, "--child", fmt, "--path", str(path)]
             if args.profile:
                 cmd += ["--profile", str(args.profile)]
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-            r = json.loads(out.strip().splitlines()[-1])
-            print(
-                f"{label:<18}{r['objects']:>7.0f}{r['records']:>7.0f}{r['import_per_s']:>8.0f}"
-                f"{r['records_per_s']:>8.0f}{r['floor_per_s']:>9.0f}"
-                f"{r['records_per_s'] / r['floor_per_s']:>8.2f}"
-                f"{r['import_per_s'] / r['floor_per_s']:>8.2f}"
-                f"{r['resync_same_pct']:>8.1f}%{r['resync_full_pct']:>7.1f}%{r['peak_mb']:>8.0f}",
-                flush=True,
-            )
+            print(row(label, json.loads(out.strip().splitlines()[-1])), flush=True)
+
+
+# rec/s and floor/s are records written per CPU second; vs floor = rec/s ÷ floor/s, the
+# importer's ratio against the generic ingest (target ≥ 1.00).
+HEADER = (
+    f"{'format':<18}{'obj':>6}{'rec':>7}{'cpu s':>8}{'wall s':>8}{'obj/s':>7}{'rec/s':>7}"
+    f"{'floor/s':>8}{'vs floor':>9}{'re-sync':>9}{'--full':>8}{'RSS MB':>7}"
+)
+
+
+def row(label: str, r: dict[str, float]) -> str:
+    return (
+        f"{label:<18}{r['objects']:>6.0f}{r['records']:>7.0f}{r['first_s']:>8.1f}"
+        f"{r['first_wall_s']:>8.1f}{r['import_per_s']:>7.0f}{r['records_per_s']:>7.0f}"
+        f"{r['floor_per_s']:>8.0f}{r['records_per_s'] / r['floor_per_s']:>8.2f}×"
+        f"{r['resync_same_pct']:>8.1f}%{r['resync_full_pct']:>7.1f}%{r['peak_mb']:>7.0f}"
+    )
 
 
 if __name__ == "__main__":
