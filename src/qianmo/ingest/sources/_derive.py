@@ -20,13 +20,18 @@ from qianmo.ingest.sources._common import SourceObject
 from qianmo.ingest.sources._templates import LANGS, Template, load_pools, load_templates
 from qianmo.standard import (
     CONTENT_MODELS,
+    Classification,
     Kind,
     Lineage,
     LineageStep,
+    PersonalInfo,
+    Quality,
     Record,
     Refs,
     Source,
+    Status,
     content_hash,
+    new_id,
     utcnow,
 )
 
@@ -210,6 +215,8 @@ class _Parent:
         )
 
     def item(self, t: Template, lang: str, raw: dict[str, Any]) -> Record:
+        # Every field is given: for a missing one `model_construct` resolves the default by
+        # inspecting its factory's signature, which made an item cost 470 µs instead of 86.
         doc, kind = self.doc, Kind(t.kind)
         content = CONTENT_MODELS[kind].model_validate(raw).model_dump(exclude_none=True)
         step = LineageStep.model_construct(
@@ -220,15 +227,24 @@ class _Parent:
         )
         original_id = f"{doc.source.original_id}#{t.family}:{t.id}#{lang}"
         return Record.model_construct(
+            id=new_id(),
             kind=kind,
+            content=content,
             lang=lang,
             domain=doc.domain,
-            content=content,
-            content_hash=content_hash(kind.value, content),
             tags=["derived", f"template:{t.family}:{t.id}"],
             refs=self.refs_copy(),
             source=Source.model_construct(**{**self.source, "original_id": original_id}),
             published_at=doc.published_at,
             valid_as_of=doc.valid_as_of,
+            classification=Classification.GENERAL,
+            personal_info=PersonalInfo.UNKNOWN,
+            eval_only=False,
+            restrictions=[],
+            content_hash=content_hash(kind.value, content),
+            version=1,
+            status=Status.RAW,
+            status_reason=None,
+            quality=Quality.model_construct(score=None, flags={}),
             lineage=Lineage.model_construct(root=self.root, parents=[doc.id], steps=[step]),
         )
