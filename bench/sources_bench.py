@@ -22,9 +22,11 @@ seconds of the child (user + system, `time.process_time`): the machine is shared
 
 Printed per importer: objects, records, the first import's CPU and wall seconds, objects/s and
 records/s (CPU), the floor's records/s (CPU), `vs floor` = records/s ÷ floor (target ≥ 1.00),
-the same-bytes and `--full` re-syncs as a percentage of the first import's CPU time (target
-≤ 10 %) and the import's peak RSS. With `--profile`, each first import is also run under
-cProfile and its stats dumped to DIR/FORMAT.prof.
+the same-bytes re-sync, a re-sync after one file of a mirror folder changed (`1 file`) and the
+`--full` re-sync as a percentage of the first import's CPU time (target ≤ 10 %) and the import's
+peak RSS. `--cvelist N` adds a generated cvelistV5-shaped mirror of N CVE files. With
+`--profile`, each first import is also run under cProfile and its stats dumped to
+DIR/FORMAT.prof.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import argparse
 import cProfile
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -78,6 +81,9 @@ TACTICS = [
     "impact",
 ]
 MIN_CPU_S, MAX_REPEATS = 2.0, 20
+# Folders of one object per file (kept here, not read from the code, so the bench runs on
+# code from before per-file sync too)
+MIRRORS = {"cve": (".json",), "osv": (".json",), "sigma": (".yml", ".yaml")}
 WORDS = [
     "adversary",
     "exploit",
@@ -236,6 +242,9 @@ def run_format(
     fmt: str, path: Path, workdir: Path, profile: Path | None, filler: bool = False
 ) -> dict[str, float]:
     reader = FORMATS[fmt].reader
+    mirror = fmt in MIRRORS and path.is_dir()
+    if mirror:  # a copy: one of its files is changed below
+        path = Path(shutil.copytree(path, workdir / f"{fmt}-mirror"))
     objects, read_s = _timed(lambda: sum(1 for _ in reader(path, {}, on_reject=lambda r: None)))
     db = fresh_db(workdir, fmt)
     _, once, wall = _timed_wall(lambda: import_source(db, fmt, [path], actor="bench"))
@@ -246,6 +255,7 @@ def run_format(
     _, t2 = _timed(lambda: import_source(db, fmt, [path], actor="bench"))
     forced, t3 = _timed(lambda: import_source(db, fmt, [path], actor="bench", force=True))
     assert forced.counts.added == forced.counts.updated == 0, forced.counts
+    t4 = _one_file_changed(db, fmt, path) if mirror else float("nan")
     records, floor = floor_rate(db, workdir, fmt, filler)
     db.dispose()
     if profile is not None:
@@ -263,10 +273,34 @@ def run_format(
         "floor_per_s": floor,
         "resync_same_pct": 100 * t2 / t1,
         "resync_full_pct": 100 * t3 / t1,
+        "resync_one_pct": 100 * t4 / t1,
         "first_s": t1,
         "first_wall_s": wall,
         "peak_mb": peak,
     }
+
+
+def _one_file_changed(db: Database, fmt: str, folder: Path) -> float:
+    """CPU seconds of a re-sync after one file of a mirror folder changed its bytes (a line
+    added at its end: read, hashed, parsed and compared; its record stays as it was)."""
+    first = next(p for p in sorted(folder.rglob("*")) if p.suffix in MIRRORS[fmt])
+    first.write_bytes(first.read_bytes() + b"\n")
+    result, secs = _timed(lambda: import_source(db, fmt, [folder], actor="bench"))
+    assert result.counts.added == result.counts.updated == 0, result.counts
+    return secs
+
+
+def write_cvelist(folder: Path, samples: Path, total: int) -> None:
+    """A cvelistV5-shaped mirror of `total` CVE JSON 5 files: the shared samples again and again
+    under new ids (CVE-2099-…), in the checkout's year/thousands folders."""
+    files = sorted(samples.glob("*.json"))
+    for i in range(total):
+        data = orjson.loads(files[i % len(files)].read_bytes())
+        cve_id = f"CVE-2099-{10000 + i}"
+        data["cveMetadata"]["cveId"] = cve_id
+        out = folder / "2099" / f"{(10000 + i) // 1000}xxx" / f"{cve_id}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(orjson.dumps(data))
 
 
 def child(args: argparse.Namespace) -> None:
@@ -281,6 +315,9 @@ def jobs(args: argparse.Namespace, work: Path) -> Iterator[tuple[str, str, Path]
         bundle = work / "generated.json"
         write_bundle(bundle, args.stix)
         yield f"attack (gen {args.stix // 1000}k)", "attack", bundle
+    if args.cvelist and (not only or "cvelist" in only) and (args.shared / "cve").is_dir():
+        write_cvelist(work / "cvelist", args.shared / "cve", args.cvelist)
+        yield f"cve (gen {args.cvelist // 1000}k files)", "cve", work / "cvelist"
     for fmt, rel in SAMPLES.items():
         if (not only or fmt in only) and (args.shared / rel).exists():
             yield fmt, fmt, args.shared / rel
@@ -290,7 +327,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", type=Path, default=Path("../shared/data"))
     ap.add_argument("--stix", type=int, default=50_000, help="objects in the generated bundle")
-    ap.add_argument("--only", default="", help="comma-separated formats, `stix` (default: all)")
+    ap.add_argument("--cvelist", type=int, default=5000, help="files in the generated CVE mirror")
+    ap.add_argument(
+        "--only", default="", help="comma-separated formats, `stix`, `cvelist` (default: all)"
+    )
     ap.add_argument("--profile", type=Path, default=None, help="dump cProfile stats here")
     ap.add_argument("--filler", action="store_true", help="floor texts of generated words")
     ap.add_argument("--child", default="", help=argparse.SUPPRESS)
@@ -317,8 +357,12 @@ def main() -> None:
 # importer's ratio against the generic ingest (target ≥ 1.00).
 HEADER = (
     f"{'format':<18}{'obj':>6}{'rec':>7}{'cpu s':>8}{'wall s':>8}{'obj/s':>7}{'rec/s':>7}"
-    f"{'floor/s':>8}{'vs floor':>9}{'re-sync':>9}{'--full':>8}{'RSS MB':>7}"
+    f"{'floor/s':>8}{'vs floor':>9}{'re-sync':>9}{'1 file':>8}{'--full':>8}{'RSS MB':>7}"
 )
+
+
+def _pct(value: float) -> str:
+    return "-" if value != value else f"{value:.1f}%"  # NaN: not a mirror folder
 
 
 def row(label: str, r: dict[str, float]) -> str:
@@ -326,7 +370,8 @@ def row(label: str, r: dict[str, float]) -> str:
         f"{label:<18}{r['objects']:>6.0f}{r['records']:>7.0f}{r['first_s']:>8.1f}"
         f"{r['first_wall_s']:>8.1f}{r['import_per_s']:>7.0f}{r['records_per_s']:>7.0f}"
         f"{r['floor_per_s']:>8.0f}{r['records_per_s'] / r['floor_per_s']:>8.2f}×"
-        f"{r['resync_same_pct']:>8.1f}%{r['resync_full_pct']:>7.1f}%{r['peak_mb']:>7.0f}"
+        f"{r['resync_same_pct']:>8.1f}%{_pct(r['resync_one_pct']):>8}{r['resync_full_pct']:>7.1f}%"
+        f"{r['peak_mb']:>7.0f}"
     )
 
 
