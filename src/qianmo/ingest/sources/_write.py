@@ -170,23 +170,27 @@ class Writer:
 
 
 def _regenerated(old: Record, item: Record, doc: Record) -> tuple[Record, LineageStep]:
-    data = old.model_dump()
-    data.update(
-        content=item.content,
-        status=Status.RAW,
-        status_reason=None,
-        published_at=item.published_at,
-        valid_as_of=item.valid_as_of,
-        refs=item.refs.model_dump(),
-        domain=item.domain,
+    # A copy, not a re-validation: `save_edits` validates each new version once anyway.
+    flags = {k: v for k, v in old.quality.flags.items() if k != "stale"}
+    new = old.model_copy(
+        update={
+            "content": item.content,
+            "content_hash": item.content_hash,
+            "status": Status.RAW,
+            "status_reason": None,
+            "published_at": item.published_at,
+            "valid_as_of": item.valid_as_of,
+            "refs": item.refs.model_copy(deep=True),
+            "domain": item.domain,
+            "quality": old.quality.model_copy(update={"flags": flags}),
+        }
     )
-    data["quality"]["flags"].pop("stale", None)
     step = LineageStep(
         type="template",
         name=item.lineage.steps[0].name,
         detail={"regenerated_from_version": doc.version},
     )
-    return Record.model_validate(data), step
+    return new, step
 
 
 def _stale(rec: Record, doc: Record) -> tuple[Record, None]:
@@ -270,14 +274,16 @@ def merge_into(old: Record, obj: SourceObject, family: str) -> Record:
 
 
 def _keep_identity(old: Record, new: Record) -> Record:
-    data = new.model_dump()
-    data.update(
-        id=old.id,
-        version=old.version,
-        quality=old.quality.model_dump(),
-        lineage=old.lineage.model_dump(),
+    # A copy, not a re-validation: both records are valid, and `save_edits` validates the
+    # version it stores.
+    return new.model_copy(
+        update={
+            "id": old.id,
+            "version": old.version,
+            "quality": old.quality.model_copy(deep=True),
+            "lineage": old.lineage.model_copy(deep=True),
+        }
     )
-    return Record.model_validate(data)
 
 
 def _is_kev_only(rec: Record) -> bool:
