@@ -210,9 +210,9 @@ class _Parent:
 
     The document was validated when it was read, so its refs, source block, domain and dates
     are already in their checked, normal form: an item is built from them without a second
-    validation (`Record.model_construct`), and only its own content — the part a template
-    makes — goes through its content model. That halves the CPU an item costs (cProfile, KEV
-    catalogue: 19,656 items) and leaves the stored item identical.
+    validation (`_built`), and only its own content — the part a template makes — goes
+    through its content model. Building the KEV catalogue's 19,656 items went from 103 to 77 µs
+    an item (CPU, best of three), and every stored item is identical to what validation gave.
     """
 
     doc: Record
