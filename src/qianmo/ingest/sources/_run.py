@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from qianmo.ingest._pipeline import content_sha256
 from qianmo.ingest.sources._catalog import Catalog
-from qianmo.ingest.sources._common import Rejected, SourceError, SourceObject
+from qianmo.ingest.sources._common import SourceError, SourceObject
 from qianmo.ingest.sources._formats import FORMATS, SourceFormat
+from qianmo.ingest.sources._gc import collector_paused
+from qianmo.ingest.sources._mirror import (
+    MirrorScan,
+    load_state,
+    read_file,
+    save_state,
+    scan_mirror,
+)
 from qianmo.ingest.sources._write import WriteCounts, Writer, withdraw_missing
-from qianmo.standard import Record, new_id, utcnow
+from qianmo.standard import new_id, utcnow
 from qianmo.store import Database, ImportRow, RejectedRowRow
 
 BATCH = 1000
@@ -27,11 +36,20 @@ class SourceImport:
     import_id: str
     format: str
     counts: WriteCounts
+    digest: str = ""  # the input's SHA-256 (of a mirror folder: over its files' SHA-256s)
 
 
-def _as_objects(items: Iterable[Record | SourceObject]) -> Iterator[SourceObject]:
-    for item in items:
-        yield item if isinstance(item, SourceObject) else SourceObject(item)
+@dataclass
+class _Input:
+    """What an import read: the objects, the ids of mirror files skipped as unchanged, the
+    input's digest, and for a mirror folder its scan (whose state the import then keeps)."""
+
+    label: str
+    digest: str
+    objects: list[SourceObject] = field(default_factory=list)
+    kept_ids: set[str] = field(default_factory=set)
+    mirror: tuple[Path, MirrorScan] | None = None
+    unchanged: int | None = None  # nothing changed since the last import: the objects it holds
 
 
 def _recent(obj: SourceObject, since: datetime | None) -> bool:
@@ -43,13 +61,7 @@ def read_objects(
     fmt: SourceFormat, paths: Iterable[Path], options: dict[str, Any], counts: WriteCounts
 ) -> list[SourceObject]:
     """Every object of every path; a bad file is listed in `counts.rejected`, the rest read."""
-    objects: list[SourceObject] = []
-    for path in paths:
-        try:
-            objects.extend(_as_objects(fmt.reader(path, options, on_reject=counts.rejected.append)))
-        except SourceError as e:
-            counts.rejected.append(Rejected(str(e.location) or str(path), e.message))
-    return objects
+    return [o for path in paths for o in read_file(fmt, path, options, counts) or []]
 
 
 def input_digest(files: list[Path]) -> str:
@@ -78,17 +90,15 @@ def _unchanged_input(db: Database, fmt: str, label: str, digest: str) -> dict[st
     return dict(row) if row is not None else None
 
 
-def _record_skip(
-    db: Database, fmt: str, label: str, digest: str, actor: str, previous: dict[str, Any]
-) -> SourceImport:
-    counts = WriteCounts(read=int(previous.get("read", 0)), unchanged=int(previous.get("read", 0)))
+def _record_skip(db: Database, fmt: str, inp: _Input, actor: str) -> SourceImport:
+    counts = WriteCounts(read=inp.unchanged or 0, unchanged=inp.unchanged or 0)
     import_id = new_id()
     with db.write() as s:
         s.add(
             ImportRow(
                 id=import_id,
-                file_name=label,
-                sha256=digest,
+                file_name=inp.label,
+                sha256=inp.digest,
                 format=fmt,
                 actor=actor,
                 status="done",
@@ -96,7 +106,34 @@ def _record_skip(
                 counts={**counts.as_dict(), "input_unchanged": True},
             )
         )
-    return SourceImport(import_id, fmt, counts)
+    return SourceImport(import_id, fmt, counts, inp.digest)
+
+
+def _read(
+    db: Database,
+    fmt: SourceFormat,
+    files: list[Path],
+    options: dict[str, Any],
+    fresh: bool,
+    counts: WriteCounts,
+) -> _Input:
+    """Read the input once, file by file: of a mirror folder only the changed files, other
+    input whole unless its bytes match the last import (`fresh`: read and compare anyway)."""
+    label = ", ".join(str(f) for f in files)[:1024]
+    if fmt.mirror_suffixes and len(files) == 1 and files[0].is_dir():
+        with db.read() as s:
+            state = {} if fresh else load_state(s, fmt.name, files[0])
+        scan = scan_mirror(fmt, files[0], state, options, counts)
+        inp = _Input(label, scan.digest, scan.objects, scan.kept_ids, (files[0], scan))
+        if state and scan.unchanged:
+            inp.unchanged = len(scan.kept_ids)
+        return inp
+    digest = input_digest(files)
+    # Input whose bytes did not change since its last import is skipped without parsing.
+    previous = None if fresh else _unchanged_input(db, fmt.name, label, digest)
+    if previous is not None:
+        return _Input(label, digest, unchanged=int(previous.get("read", 0)))
+    return _Input(label, digest, read_objects(fmt, files, options, counts))
 
 
 def import_source(
@@ -115,54 +152,82 @@ def import_source(
 
     Unchanged objects are skipped, changed ones get a new version; with `withdraw_absent`, the
     source's documents that the input no longer holds are withdrawn (a full mirror's sync).
-    Input whose bytes match the last finished import is skipped unread unless `force`.
+    Input whose bytes match the last finished import is skipped unread unless `force`; in a
+    mirror folder, so is each unchanged file.
     """
     fmt = FORMATS.get(format_name)
     if fmt is None:
         raise SourceError(f"unknown source format {format_name!r} ({', '.join(FORMATS)})")
-    files = [Path(p) for p in paths]
-    label = ", ".join(str(f) for f in files)[:1024]
-    digest = input_digest(files)
-    # A mirror whose bytes did not change since its last import is skipped without parsing.
-    previous = None if since or force else _unchanged_input(db, format_name, label, digest)
-    if previous is not None:
-        return _record_skip(db, format_name, label, digest, actor, previous)
     counts = WriteCounts()
-    objects = read_objects(fmt, files, options or {}, counts)
-    seen = {str(o.record.source.original_id) for o in objects}
-    objects = [o for o in objects if _recent(o, since)]
-    import_id = new_id()
-    with db.write() as s:
-        s.add(
-            ImportRow(
-                id=import_id,
-                file_name=label,
-                sha256=digest,
-                format=format_name,
-                actor=actor,
-                options=options or {},
-            )
-        )
-        s.flush()
-        catalog = Catalog.from_store(s)
-        catalog.add_objects(objects)  # all of them first: pools do not depend on batch order
-        writer = Writer(fmt.family, actor, import_id, catalog, counts)
-        for start in range(0, len(objects), BATCH):
-            writer.write(s, objects[start : start + BATCH])
-            if progress:
-                progress(min(start + BATCH, len(objects)))
-        if withdraw_absent and objects:
-            name = objects[0].record.source.name
-            counts.withdrawn += withdraw_missing(
-                s, name, seen, actor=actor, reason="withdrawn upstream"
-            )
-        for r in counts.rejected:
+    options = options or {}
+    with collector_paused():
+        inp = _read(db, fmt, [Path(p) for p in paths], options, bool(since or force), counts)
+        if inp.unchanged is not None:
+            return _record_skip(db, format_name, inp, actor)
+        run = _Run(fmt, actor, options, counts, progress)
+        return run.write(db, inp, since, withdraw_absent)
+
+
+@dataclass
+class _Run:
+    fmt: SourceFormat
+    actor: str
+    options: dict[str, Any]
+    counts: WriteCounts
+    progress: Callable[[int], None] | None
+
+    def write(
+        self, db: Database, inp: _Input, since: datetime | None, withdraw_absent: bool
+    ) -> SourceImport:
+        """Write what was read in one transaction: the import row, the objects batch by
+        batch, withdrawals, the mirror's file state and the rejected rows."""
+        counts = self.counts
+        seen = {str(o.record.source.original_id) for o in inp.objects} | inp.kept_ids
+        objects = [o for o in inp.objects if _recent(o, since)]
+        counts.read += len(inp.kept_ids)  # objects of unchanged mirror files
+        counts.unchanged += len(inp.kept_ids)
+        import_id = new_id()
+        with db.write() as s:
             s.add(
+                ImportRow(
+                    id=import_id,
+                    file_name=inp.label,
+                    sha256=inp.digest,
+                    format=self.fmt.name,
+                    actor=self.actor,
+                    options=self.options,
+                )
+            )
+            s.flush()
+            self._objects(s, objects, import_id)
+            if withdraw_absent and seen:
+                name = objects[0].record.source.name if objects else self._source_name()
+                counts.withdrawn += withdraw_missing(
+                    s, name, seen, actor=self.actor, reason="withdrawn upstream"
+                )
+            if inp.mirror is not None and since is None:
+                save_state(s, self.fmt.name, *inp.mirror, import_id)
+            s.add_all(
                 RejectedRowRow(
                     import_id=import_id, location=r.location[:1100], raw=r.raw, reasons=[r.reason]
                 )
+                for r in counts.rejected
             )
-        row = s.get(ImportRow, import_id)
-        assert row is not None
-        row.status, row.finished_at, row.counts = "done", utcnow(), counts.as_dict()
-    return SourceImport(import_id, format_name, counts)
+            row = s.get(ImportRow, import_id)
+            assert row is not None
+            row.status, row.finished_at, row.counts = "done", utcnow(), counts.as_dict()
+        return SourceImport(import_id, self.fmt.name, counts, inp.digest)
+
+    def _objects(self, s: Session, objects: list[SourceObject], import_id: str) -> None:
+        catalog = Catalog.from_store(s)
+        catalog.add_objects(objects)  # all of them first: pools do not depend on batch order
+        writer = Writer(self.fmt.family, self.actor, import_id, catalog, self.counts)
+        for start in range(0, len(objects), BATCH):
+            writer.write(s, objects[start : start + BATCH])
+            if self.progress:
+                self.progress(min(start + BATCH, len(objects)))
+
+    def _source_name(self) -> str:
+        """The source a mirror's records are under when none of its files changed (only some
+        disappeared): as the import that read them named it."""
+        return str(self.options.get("source") or self.fmt.family or self.fmt.name)

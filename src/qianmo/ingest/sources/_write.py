@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import xxhash
-from sqlalchemy import select
+from sqlalchemy import Column, MetaData, String, Table, insert, select
 from sqlalchemy.orm import Session
 
 from qianmo.ingest.sources._catalog import Catalog
@@ -170,23 +170,27 @@ class Writer:
 
 
 def _regenerated(old: Record, item: Record, doc: Record) -> tuple[Record, LineageStep]:
-    data = old.model_dump()
-    data.update(
-        content=item.content,
-        status=Status.RAW,
-        status_reason=None,
-        published_at=item.published_at,
-        valid_as_of=item.valid_as_of,
-        refs=item.refs.model_dump(),
-        domain=item.domain,
+    # A copy, not a re-validation: `save_edits` validates each new version once anyway.
+    flags = {k: v for k, v in old.quality.flags.items() if k != "stale"}
+    new = old.model_copy(
+        update={
+            "content": item.content,
+            "content_hash": item.content_hash,
+            "status": Status.RAW,
+            "status_reason": None,
+            "published_at": item.published_at,
+            "valid_as_of": item.valid_as_of,
+            "refs": item.refs.model_copy(deep=True),
+            "domain": item.domain,
+            "quality": old.quality.model_copy(update={"flags": flags}),
+        }
     )
-    data["quality"]["flags"].pop("stale", None)
     step = LineageStep(
         type="template",
         name=item.lineage.steps[0].name,
         detail={"regenerated_from_version": doc.version},
     )
-    return Record.model_validate(data), step
+    return new, step
 
 
 def _stale(rec: Record, doc: Record) -> tuple[Record, None]:
@@ -270,14 +274,16 @@ def merge_into(old: Record, obj: SourceObject, family: str) -> Record:
 
 
 def _keep_identity(old: Record, new: Record) -> Record:
-    data = new.model_dump()
-    data.update(
-        id=old.id,
-        version=old.version,
-        quality=old.quality.model_dump(),
-        lineage=old.lineage.model_dump(),
+    # A copy, not a re-validation: both records are valid, and `save_edits` validates the
+    # version it stores.
+    return new.model_copy(
+        update={
+            "id": old.id,
+            "version": old.version,
+            "quality": old.quality.model_copy(deep=True),
+            "lineage": old.lineage.model_copy(deep=True),
+        }
     )
-    return Record.model_validate(data)
 
 
 def _is_kev_only(rec: Record) -> bool:
@@ -369,27 +375,46 @@ def _derived_of(session: Session, roots: Sequence[str]) -> dict[str, list[dict[s
 def withdraw_missing(
     session: Session, source_name: str, seen: set[str], *, actor: str, reason: str
 ) -> int:
-    """Withdraw documents of a source that upstream no longer has (and their items)."""
-    rows = session.execute(
-        select(RecordRow.id, RecordRow.original_id).where(
+    """Withdraw documents of a source that upstream no longer has, and their items.
+
+    The gone documents are one set-difference query — the source's held documents whose
+    original id is not in a temporary table of the seen ids — and their items one more, by
+    lineage root: no list of every held id comes back to Python, and no statement carries
+    one bound parameter per id (a cvelistV5 mirror holds ~250,000).
+    """
+    conn = session.connection()
+    table = Table(
+        "qianmo_sync_seen",
+        MetaData(),
+        Column("original_id", String(1024), primary_key=True),
+        prefixes=["TEMPORARY"],
+    )
+    table.create(conn)
+    try:
+        if seen:
+            conn.execute(insert(table), [{"original_id": i} for i in seen])
+        gone_docs = select(RecordRow.id).where(
             RecordRow.source_name == source_name,
             RecordRow.kind == "document",
             RecordRow.status != Status.WITHDRAWN.value,
+            RecordRow.original_id.is_not(None),
+            RecordRow.original_id.not_in(select(table.c.original_id)),
+            ~RecordRow.original_id.contains("#", autoescape=True),
         )
-    ).all()
-    gone = [rid for rid, orig in rows if orig and "#" not in orig and orig not in seen]
-    items = (
-        session.execute(
-            select(RecordRow.id).where(
-                RecordRow.lineage_root.in_(gone), RecordRow.status != Status.WITHDRAWN.value
-            )
+        gone = list(session.execute(gone_docs).scalars())
+        items: Iterable[str] = (
+            session.execute(
+                select(RecordRow.id).where(
+                    RecordRow.lineage_root.in_(gone_docs),
+                    RecordRow.status != Status.WITHDRAWN.value,
+                )
+            ).scalars()
+            if gone
+            else []
         )
-        .scalars()
-        .all()
-        if gone
-        else []
-    )
-    ids = sorted(set(gone) | set(items))
+        ids = sorted({*gone, *items})
+    finally:
+        table.drop(conn)
     if ids:
         set_status(
             session, ids, Status.WITHDRAWN, reason=reason, actor=actor, action="sync.withdraw"
