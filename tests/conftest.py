@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+# Tests read what the CLI prints; rich wraps it at the terminal's width, which is whatever the
+# shell that started pytest has. One width for every run.
+os.environ["COLUMNS"] = "200"
+
 from qianmo.cli import app
 from qianmo.cli._common import err_console, run_app
 from qianmo.settings import get_settings
