@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from qianmo._gc import collector_paused
 from qianmo.circulate._decide import Decision, decide, license_terms, share_alike_conflict
 from qianmo.circulate._directory import resolve
-from qianmo.circulate._gc import collector_paused
 from qianmo.circulate._members import (
     Denial,
     DenialTable,

@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 from sqlalchemy import Text, select, type_coerce
 from sqlalchemy.orm import Session
 
+from qianmo._gc import collector_paused
 from qianmo.circulate._card import render_card, render_notice
-from qianmo.circulate._gc import collector_paused
 from qianmo.circulate._manifest import write_manifest
 from qianmo.circulate._pseudonym import pseudonymise_lineage, pseudonymise_restrictions
 from qianmo.circulate._release import get_release

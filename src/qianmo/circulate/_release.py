@@ -10,9 +10,9 @@ from typing import Any, cast
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from qianmo._gc import collector_paused
 from qianmo.circulate._card import render_card
 from qianmo.circulate._check import check
-from qianmo.circulate._gc import collector_paused
 from qianmo.circulate._members import MemberTable
 from qianmo.circulate._outright import refusal
 from qianmo.circulate._request import ReleaseRequest

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
-from qianmo.circulate._gc import collector_paused
+from qianmo._gc import collector_paused
 from qianmo.circulate._members import SPLITS, Member, MemberTable
 
 __all__ = ["SPLITS", "assign_splits", "group_members"]

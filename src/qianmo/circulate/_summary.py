@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pyarrow.compute as pc
 
+from qianmo._gc import collector_paused
 from qianmo.circulate._check import CheckReport
 from qianmo.circulate._decide import license_terms
-from qianmo.circulate._gc import collector_paused
 from qianmo.circulate._members import SPLITS, MemberTable, Profile
 from qianmo.standard import TLP, Classification, load_licenses
 

@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qianmo._gc import collector_paused
 from qianmo.ingest._pipeline import content_sha256
 from qianmo.ingest.sources._catalog import Catalog
 from qianmo.ingest.sources._common import SourceError, SourceObject
 from qianmo.ingest.sources._formats import FORMATS, SourceFormat
-from qianmo.ingest.sources._gc import collector_paused
 from qianmo.ingest.sources._mirror import (
     MirrorScan,
     load_state,
