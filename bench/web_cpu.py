@@ -6,9 +6,11 @@ shared machine, where wall-clock latency moves with everyone else's load.
 The app is called straight over ASGI (no socket, no HTTP parsing: `bench/web_load.py` adds
 those, about a millisecond a request on loopback), one request at a time, with its thread pool
 and middleware as served. Printed: the process's CPU per request for each kind of request in
-`bench/web_load.py`'s mix plus a static file (the floor), best of `--rounds`; then claim →
-submit on a fresh campaign as `bench/annotate_load.py`'s annotators do it, per label, over
-ASGI and through the service functions alone (the web layer's share is the difference).
+`bench/web_load.py`'s mix plus a static file (the floor), best of `--rounds`; then, per
+label, claim → submit (two requests) and claim once then submit with `?next=true` (one
+request per label, as `bench/annotate_load.py`'s annotators and the labelling page do), each
+on a fresh campaign, over ASGI and through the service functions alone (the web layer's share
+is the difference). `--labels-only` skips the first part.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import orjson
 from annotate_load import _setup
 from web_load import PASSWORD, WORDS_EN, WORDS_ZH, build_workspace
 
-from qianmo.annotate import claim, submit
+from qianmo.annotate import Task, claim, submit, submit_next
 from qianmo.settings import Settings
 from qianmo.store import Database, init_workspace
 from qianmo.web import create_app
@@ -119,37 +121,69 @@ async def per_request(home: Path, rounds: int, n: int) -> dict[str, float]:
     return best
 
 
-async def labels_over_asgi(db: Database, home: Path, tokens: dict[str, str]) -> tuple[int, float]:
-    """Claim → submit round-robin over the annotators until the campaign is done."""
+async def labels_over_asgi(
+    db: Database, home: Path, tokens: dict[str, str], campaign: str, *, with_next: bool
+) -> tuple[int, float]:
+    """Round-robin over the annotators until the campaign is done: claim → submit, or (as
+    the page and `bench/annotate_load.py` do) claim once, then submit with `?next=true`."""
     app = create_app(Settings(home=home, secret_key=SECRET), db=db)
     answer = orjson.dumps({"answers": {"correct": "yes"}})
+    auths = {name: [("authorization", f"Bearer {token}")] for name, token in tokens.items()}
+    json_type = ("content-type", "application/json")
+    claim_url = f"/api/v1/annotate/campaigns/{campaign}/claim"
+    held: dict[str, Any] = {}
     labels, start, busy = 0, time.process_time(), True
     while busy:
         busy = False
-        for token in tokens.values():
-            auth = [("authorization", f"Bearer {token}")]
-            _, _, body = await call(app, "POST", "/api/v1/annotate/campaigns/http/claim", auth)
-            task = orjson.loads(body)["task"]
+        for name, auth in auths.items():
+            if name in held:
+                task = held[name]
+            else:
+                _, _, body = await call(app, "POST", claim_url, auth)
+                task = orjson.loads(body)["task"]
             if task is None:
                 continue
             url = f"/api/v1/annotate/assignments/{task['assignment_id']}/submit"
-            json_type = ("content-type", "application/json")
-            status, _, _ = await call(app, "POST", url, [*auth, json_type], answer)
+            url += "?next=true" if with_next else ""
+            status, _, body = await call(app, "POST", url, [*auth, json_type], answer)
             assert status == 200, status
+            if with_next:
+                held[name] = orjson.loads(body)["next"]
             labels, busy = labels + 1, True
     return labels, time.process_time() - start
 
 
-def labels_in_service(db: Database, names: list[str]) -> tuple[int, float]:
+def labels_in_service(
+    db: Database, names: list[str], campaign: str, *, with_next: bool
+) -> tuple[int, float]:
+    held: dict[str, Task | None] = {}
     labels, start, busy = 0, time.process_time(), True
     while busy:
         busy = False
         for name in names:
-            task = claim(db, "service", name)
-            if task is not None:
+            task = held[name] if name in held else claim(db, campaign, name)
+            if task is None:
+                continue
+            if with_next:
+                held[name] = submit_next(db, task.assignment_id, name, {"correct": "yes"}).task
+            else:
                 submit(db, task.assignment_id, name, {"correct": "yes"})
-                labels, busy = labels + 1, True
+            labels, busy = labels + 1, True
     return labels, time.process_time() - start
+
+
+def per_label(tmp: Path, items: int) -> None:
+    """CPU per label over ASGI and in the service, both ways, each on a fresh campaign."""
+    for with_next in (False, True):
+        home = tmp / f"annotate-{with_next}"
+        db = init_workspace(Settings(home=home))
+        tokens = _setup(db, items, 20)
+        how = "claim once, submit?next" if with_next else "claim → submit"
+        labels, cpu = asyncio.run(labels_over_asgi(db, home, tokens, "http", with_next=with_next))
+        print(f"{how:<24} {labels} labels: {cpu * 1000 / labels:5.2f} ms CPU per label")
+        labels, cpu = labels_in_service(db, list(tokens), "service", with_next=with_next)
+        print(f"  the service alone:     {cpu * 1000 / labels:5.2f} ms CPU per label")
+        db.dispose()
 
 
 def main() -> None:
@@ -159,22 +193,17 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--requests", type=int, default=100)
     ap.add_argument("--items", type=int, default=300)
+    ap.add_argument("--labels-only", action="store_true", help="only the CPU per label")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = args.workspace or Path(tmp) / "ws"
-        build_workspace(home, args.records)
-        best = asyncio.run(per_request(home, args.rounds, args.requests))
-        print(f"CPU per request in-process (best of {args.rounds} rounds of {args.requests}):")
-        for label, ms in best.items():
-            print(f"  {label:<12} {ms:5.2f} ms")
-        home = Path(tmp) / "annotate"
-        db = init_workspace(Settings(home=home))
-        tokens = _setup(db, args.items, 20)
-        labels, cpu = asyncio.run(labels_over_asgi(db, home, tokens))
-        print(f"claim → submit, {labels} labels: {cpu * 1000 / labels:5.2f} ms CPU per label")
-        labels, cpu = labels_in_service(db, list(tokens))
-        print(f"  the service alone:     {cpu * 1000 / labels:5.2f} ms CPU per label")
-        db.dispose()
+        if not args.labels_only:
+            build_workspace(home, args.records)
+            best = asyncio.run(per_request(home, args.rounds, args.requests))
+            print(f"CPU per request in-process (best of {args.rounds} rounds of {args.requests}):")
+            for label, ms in best.items():
+                print(f"  {label:<12} {ms:5.2f} ms")
+        per_label(Path(tmp), args.items)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Many annotators at once: every item ends with exactly k labels from k distinct people.
 
 On PostgreSQL (the `db` fixture under QIANMO_TEST_DATABASE_URL) 50 threads claim with
-`FOR UPDATE SKIP LOCKED`; on SQLite 8 threads go through the single-writer path.
+`FOR UPDATE SKIP LOCKED`; on SQLite 8 threads go through the single-writer path. Each runs
+twice: claim → submit, and claim once then submit-with-next (the claim inside the submit's
+transaction), as the labelling page and API clients do.
 """
 
 from __future__ import annotations
@@ -9,9 +11,10 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, select
 
-from qianmo.annotate import claim, progress, submit
+from qianmo.annotate import claim, progress, submit, submit_next
 from qianmo.store import AnnotationLabelRow, AnnotationSlotRow, Database
 from tests.helpers.annotate import add_corpus, add_people, make_campaign
 
@@ -19,17 +22,29 @@ K = 3
 
 
 def _annotate_until_done(
-    db: Database, who: str, errors: list[BaseException], barrier: threading.Barrier
+    db: Database,
+    who: str,
+    errors: list[BaseException],
+    barrier: threading.Barrier,
+    with_next: bool,
 ) -> None:
     try:
         barrier.wait()
+        if with_next:
+            task = claim(db, "race", who)
+            while task is not None:
+                both = submit_next(db, task.assignment_id, who, {"correct": "yes"})
+                assert not both.refused, both.refused
+                task = both.task
+            return
         while (task := claim(db, "race", who)) is not None:
             submit(db, task.assignment_id, who, {"correct": "yes"})
     except BaseException as e:  # hand any failure to the main thread
         errors.append(e)
 
 
-def test_exactly_k_labels_under_concurrency(db: Database) -> None:
+@pytest.mark.parametrize("with_next", [False, True], ids=["claim-submit", "submit-next"])
+def test_exactly_k_labels_under_concurrency(db: Database, with_next: bool) -> None:
     threads_n = 8 if db.is_sqlite else 50
     items_n = 12 if db.is_sqlite else 40
     people = [f"p{n:02d}" for n in range(threads_n)]
@@ -39,7 +54,7 @@ def test_exactly_k_labels_under_concurrency(db: Database) -> None:
     errors: list[BaseException] = []
     barrier = threading.Barrier(threads_n)
     threads = [
-        threading.Thread(target=_annotate_until_done, args=(db, who, errors, barrier))
+        threading.Thread(target=_annotate_until_done, args=(db, who, errors, barrier, with_next))
         for who in people
     ]
     for t in threads:

@@ -132,3 +132,48 @@ def test_session_cookies_need_the_csrf_header(db: Database, client: TestClient) 
     assert client.post(f"{API}/campaigns/c1/claim").status_code == 403
     ok = client.post(f"{API}/campaigns/c1/claim", headers={"X-CSRF-Token": csrf})
     assert ok.status_code == 200 and ok.json()["task"] is not None
+
+
+def test_submit_with_next_claims_the_next_item_in_one_request(
+    db: Database, client: TestClient
+) -> None:
+    _corpus(db, 3)
+    make_campaign(db, "c1", overlap=2)
+    h = _bearer(db, "a-annotator")
+    task = client.post(f"{API}/campaigns/c1/claim", headers=h).json()["task"]
+    seen: list[str] = []
+    while task is not None:
+        seen.append(task["item_id"])
+        r = client.post(
+            f"{API}/assignments/{task['assignment_id']}/submit?next=true",
+            json={"answers": {"correct": "yes"}},
+            headers=h,
+        )
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["item_id"] == seen[-1] and body["labels"] == 1
+        assert body["next_refused"] is None
+        task = body["next"]
+        if task is not None:
+            assert task["item_id"] not in seen  # never one this annotator labelled
+            assert "labels" not in task and task["record"]["kind"] == "qa"  # blind
+            live = client.post(f"{API}/campaigns/c1/claim", headers=h).json()["task"]
+            assert live["assignment_id"] == task["assignment_id"]  # a real lease
+    assert len(seen) == 3 and body["next"] is None  # none when the queue is empty
+    assert client.post(f"{API}/campaigns/c1/claim", headers=h).json() == {"task": None}
+    assert progress(db, "c1").labels == 3
+
+
+def test_submit_with_next_refused_claims_nothing(db: Database, client: TestClient) -> None:
+    _corpus(db, 2)
+    make_campaign(db, "c1", overlap=1)
+    h = _bearer(db, "a-annotator")
+    task = client.post(f"{API}/campaigns/c1/claim", headers=h).json()["task"]
+    bad = client.post(
+        f"{API}/assignments/{task['assignment_id']}/submit?next=true",
+        json={"answers": {"correct": "maybe"}},
+        headers=h,
+    )
+    assert bad.status_code == 400 and "next" not in bad.json()
+    live = client.post(f"{API}/campaigns/c1/claim", headers=h).json()["task"]
+    assert live["assignment_id"] == task["assignment_id"]

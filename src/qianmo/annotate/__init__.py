@@ -15,6 +15,7 @@ from qianmo.annotate._campaigns import (
 )
 from qianmo.annotate._claim import Task, claim, let_go
 from qianmo.annotate._config import CampaignConfig
+from qianmo.annotate._next import SubmittedNext, submit_next
 from qianmo.annotate._questions import TYPES, Question, load_questions, parse_spec
 from qianmo.annotate._review import (
     Decision,
@@ -40,6 +41,7 @@ __all__ = [
     "QuestionAgreement",
     "ReviewItem",
     "Submitted",
+    "SubmittedNext",
     "Task",
     "add_question",
     "agree",
@@ -62,5 +64,6 @@ __all__ = [
     "review_queue",
     "settle",
     "submit",
+    "submit_next",
     "visible_labels",
 ]

@@ -394,55 +394,60 @@ _LEASE_COLUMNS = (
 _NEW_LEASE = Prepared(insert(ASSIGNMENTS).values({c: arg(c) for c in _LEASE_COLUMNS}))
 
 
+def claim_in(db: Database, conn: Connection, name: str, user: str, now: datetime) -> Task | None:
+    """Claim inside an open write transaction (`claim`, and a submit that asks for the next
+    item); an IntegrityError means a lost race and the transaction must be retried."""
+    info = _open_campaign(db, conn, name, now)
+    uid, viewer, standing = who(conn, info, user, LABEL_ROLES)
+    if standing is None:
+        standing = _new_standing(conn, info, uid)
+    if standing.status in ("paused", "failed"):
+        why = (
+            "gold accuracy below the threshold"
+            if standing.status == "paused"
+            else "did not pass the qualification set"
+        )
+        raise PolicyRefused(f"{user} is paused in {name}: {why}", object_id=name)
+    live = _current_lease(conn, info, uid, now)
+    if live is not None:
+        return live
+    expires = now + timedelta(seconds=info.config.lease_seconds)
+    gold_id = None
+    if standing.status == "qualifying":
+        gold_id = _gold_item(conn, info, uid, viewer, qualification=True)
+        if gold_id is None:
+            return None
+    elif _gold_due(standing, info.config.gold_rate):
+        gold_id = _gold_item(conn, info, uid, viewer, qualification=False)
+    aid = new_id()
+    if gold_id is not None:
+        item_id, questions = gold_id, [q for _, q in info.questions]
+    else:
+        params = {"uid": uid, "aid": aid, "expires": expires, "now": now}
+        picked = _lease_slots(conn, info, viewer, db.dialect, params)
+        if picked is None:
+            return None
+        item_id, held = picked
+        questions = [q for qid, q in info.questions if qid in held]
+    _NEW_LEASE.run(
+        conn,
+        {
+            "id": aid,
+            "campaign_id": info.id,
+            "item_id": item_id,
+            "annotator_id": uid,
+            "state": "leased",
+            "gold": gold_id is not None,
+            "expires_at": expires,
+            "created_at": now,
+        },
+    )
+    return _task(conn, info, aid, item_id, questions, expires)
+
+
 def _claim_once(db: Database, name: str, user: str, now: datetime) -> Task | None:
     with db.write() as s:
-        conn = s.connection()
-        info = _open_campaign(db, conn, name, now)
-        uid, viewer, standing = who(conn, info, user, LABEL_ROLES)
-        if standing is None:
-            standing = _new_standing(conn, info, uid)
-        if standing.status in ("paused", "failed"):
-            why = (
-                "gold accuracy below the threshold"
-                if standing.status == "paused"
-                else "did not pass the qualification set"
-            )
-            raise PolicyRefused(f"{user} is paused in {name}: {why}", object_id=name)
-        live = _current_lease(conn, info, uid, now)
-        if live is not None:
-            return live
-        expires = now + timedelta(seconds=info.config.lease_seconds)
-        gold_id = None
-        if standing.status == "qualifying":
-            gold_id = _gold_item(conn, info, uid, viewer, qualification=True)
-            if gold_id is None:
-                return None
-        elif _gold_due(standing, info.config.gold_rate):
-            gold_id = _gold_item(conn, info, uid, viewer, qualification=False)
-        aid = new_id()
-        if gold_id is not None:
-            item_id, questions = gold_id, [q for _, q in info.questions]
-        else:
-            params = {"uid": uid, "aid": aid, "expires": expires, "now": now}
-            picked = _lease_slots(conn, info, viewer, db.dialect, params)
-            if picked is None:
-                return None
-            item_id, held = picked
-            questions = [q for qid, q in info.questions if qid in held]
-        _NEW_LEASE.run(
-            conn,
-            {
-                "id": aid,
-                "campaign_id": info.id,
-                "item_id": item_id,
-                "annotator_id": uid,
-                "state": "leased",
-                "gold": gold_id is not None,
-                "expires_at": expires,
-                "created_at": now,
-            },
-        )
-        return _task(conn, info, aid, item_id, questions, expires)
+        return claim_in(db, s.connection(), name, user, now)
 
 
 def claim(db: Database, campaign: str, user: str, *, now: datetime | None = None) -> Task | None:

@@ -251,28 +251,40 @@ def submit(
 ) -> Submitted:
     """Store the answers of a leased item; settle the item when its k labels are all in."""
     with db.write() as s:
-        conn = s.connection()
-        lease = own_lease(conn, assignment_id, user)
-        info = campaign_info(db, conn, BY_ID.run(conn, {"cid": lease.campaign_id}).one())
-        checked = _checked(conn, info, lease, answers)
-        if not end_lease(conn, lease.id, "submitted", release=False):
-            raise QianmoError("this assignment has just ended", object_id=lease.id)
-        if lease.gold:
-            status = _score(s, info, lease.annotator_id, _gold_labels(conn, info, lease, checked))
-            count, state = len(info.questions), "gold"
-        else:
-            count, remaining, state = _counted_labels(conn, info, lease, checked, duration_ms)
-            status = _COUNT_LABEL.run(
-                conn, {"cid": info.id, "uid": lease.annotator_id, "at": utcnow()}
-            ).one()[0]
-            if remaining <= 0 and state == "open":
-                campaign = Campaign(info.id, info.name, info.status, info.config)
-                state = settle_if_complete(s, campaign, info.questions, lease.item_id)
-        audit(
-            s,
-            actor=user,
-            action="annotate.label",
-            object_type="annotation_item",
-            object_ids=[lease.item_id],
-        )
-        return Submitted(lease.item_id, count, state, status)
+        return submit_in(db, s, assignment_id, user, answers, duration_ms)[0]
+
+
+def submit_in(
+    db: Database,
+    s: Session,
+    assignment_id: str,
+    user: str,
+    answers: dict[str, Any],
+    duration_ms: int | None,
+) -> tuple[Submitted, str]:
+    """`submit` inside an open write transaction; with the campaign's name."""
+    conn = s.connection()
+    lease = own_lease(conn, assignment_id, user)
+    info = campaign_info(db, conn, BY_ID.run(conn, {"cid": lease.campaign_id}).one())
+    checked = _checked(conn, info, lease, answers)
+    if not end_lease(conn, lease.id, "submitted", release=False):
+        raise QianmoError("this assignment has just ended", object_id=lease.id)
+    if lease.gold:
+        status = _score(s, info, lease.annotator_id, _gold_labels(conn, info, lease, checked))
+        count, state = len(info.questions), "gold"
+    else:
+        count, remaining, state = _counted_labels(conn, info, lease, checked, duration_ms)
+        status = _COUNT_LABEL.run(
+            conn, {"cid": info.id, "uid": lease.annotator_id, "at": utcnow()}
+        ).one()[0]
+        if remaining <= 0 and state == "open":
+            campaign = Campaign(info.id, info.name, info.status, info.config)
+            state = settle_if_complete(s, campaign, info.questions, lease.item_id)
+    audit(
+        s,
+        actor=user,
+        action="annotate.label",
+        object_type="annotation_item",
+        object_ids=[lease.item_id],
+    )
+    return Submitted(lease.item_id, count, state, status), info.name

@@ -128,6 +128,16 @@ class SubmittedPublic(BaseModel):
     annotator_status: str
 
 
+class SubmittedNextPublic(SubmittedPublic):
+    """A submit with `?next=true`: the annotator's next item is claimed in the same transaction."""
+
+    next: TaskPublic | None = Field(description="your next item under a lease; null when done")
+    next_refused: str | None = Field(
+        description="why no next item could be claimed (e.g. this submit paused you); the "
+        "labels are stored all the same"
+    )
+
+
 class LetGoPublic(BaseModel):
     assignment_id: str
     state: Literal["skipped", "discarded"]

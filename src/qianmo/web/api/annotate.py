@@ -6,9 +6,12 @@ and that a reviewer never settles an item they labelled.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 
 from qianmo.annotate import (
     campaign_questions,
@@ -21,7 +24,9 @@ from qianmo.annotate import (
     review_queue,
     settle,
     submit,
+    submit_next,
 )
+from qianmo.store import Database
 from qianmo.web._annotate_schemas import (
     AnswersCreate,
     CampaignPublic,
@@ -31,6 +36,7 @@ from qianmo.web._annotate_schemas import (
     ReviewDecision,
     ReviewItemPublic,
     SettledPublic,
+    SubmittedNextPublic,
     SubmittedPublic,
     TaskPublic,
 )
@@ -60,25 +66,63 @@ def status(name: str, user: CurrentUser, db: DbDep) -> ProgressPublic:
     return ProgressPublic.of(progress(db, name))
 
 
+# The two routes of every label are `async def` doing their work in ONE worker thread: a plain
+# `def` route runs in the thread pool and then FastAPI validates its return value against the
+# response model in a second hop; these build the JSON in the same thread and return it as is
+# (`response_model` still documents it).
+def _json(model: BaseModel) -> Response:
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
+def _claimed(db: Database, name: str, user: str) -> Response:
+    task = claim(db, name, user)
+    return _json(ClaimPublic(task=TaskPublic.of(task) if task is not None else None))
+
+
 @router.post("/campaigns/{name}/claim", response_model=ClaimPublic)
-def claim_next(name: str, user: CurrentUser, db: DbDep) -> ClaimPublic:
+async def claim_next(name: str, user: CurrentUser, db: DbDep) -> Response:
     """Your next item under a lease (your live lease again if you hold one); null when done."""
-    task = claim(db, name, user.name)
-    return ClaimPublic(task=TaskPublic.of(task) if task is not None else None)
+    return await run_in_threadpool(_claimed, db, name, user.name)
 
 
-@router.post("/assignments/{assignment_id}/submit", response_model=SubmittedPublic)
-def submit_answers(
-    assignment_id: str, body: AnswersCreate, user: CurrentUser, db: DbDep
-) -> SubmittedPublic:
-    """Answer every question of a leased item; the item settles when its k labels agree."""
-    done = submit(db, assignment_id, user.name, body.answers, duration_ms=body.duration_ms)
-    return SubmittedPublic(
-        item_id=done.item_id,
-        labels=done.labels,
-        item_state=done.item_state,
-        annotator_status=done.annotator_status,
+def _submitted(
+    db: Database, assignment_id: str, user: str, body: AnswersCreate, then_claim: bool
+) -> Response:
+    if not then_claim:
+        done = submit(db, assignment_id, user, body.answers, duration_ms=body.duration_ms)
+        return _json(SubmittedPublic(**asdict(done)))
+    both = submit_next(db, assignment_id, user, body.answers, duration_ms=body.duration_ms)
+    return _json(
+        SubmittedNextPublic(
+            **asdict(both.submitted),
+            next=TaskPublic.of(both.task) if both.task is not None else None,
+            next_refused=both.refused or None,
+        )
     )
+
+
+NextQuery = Annotated[
+    bool,
+    Query(
+        alias="next",
+        description="also claim your next item in the same transaction and return it as "
+        "`next` (one request per label instead of claim + submit)",
+    ),
+]
+
+
+@router.post(
+    "/assignments/{assignment_id}/submit", response_model=SubmittedPublic | SubmittedNextPublic
+)
+async def submit_answers(
+    assignment_id: str,
+    body: AnswersCreate,
+    user: CurrentUser,
+    db: DbDep,
+    then_claim: NextQuery = False,
+) -> Response:
+    """Answer every question of a leased item; the item settles when its k labels agree."""
+    return await run_in_threadpool(_submitted, db, assignment_id, user.name, body, then_claim)
 
 
 @router.post("/assignments/{assignment_id}/skip", response_model=LetGoPublic)

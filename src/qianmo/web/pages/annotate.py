@@ -20,7 +20,7 @@ from qianmo.annotate import (
     let_go,
     list_campaigns,
     progress,
-    submit,
+    submit_next,
 )
 from qianmo.errors import QianmoError
 from qianmo.store import Database
@@ -84,13 +84,18 @@ def _task_context(
     *,
     error: str = "",
     given: dict[str, Any] | None = None,
+    claimed: tuple[Task | None] | None = None,
 ) -> dict[str, Any]:
-    """Claim (or re-show the live lease of) the user's next item; with progress figures."""
+    """Claim (or re-show the live lease of) the user's next item — unless a submit already
+    `claimed` it in its transaction; with progress figures."""
     task: Task | None = None
-    try:
-        task = claim(db, name, user)
-    except QianmoError as e:
-        error = error or str(e)
+    if claimed is not None:
+        (task,) = claimed
+    else:
+        try:
+            task = claim(db, name, user)
+        except QianmoError as e:
+            error = error or str(e)
     p = progress(db, name)
     ctx: dict[str, Any] = {
         "name": name,
@@ -125,9 +130,10 @@ def _act(db: Database, name: str, assignment_id: str, user: str, form: Any) -> d
         if action == "submit":
             duration = str(form.get("duration_ms") or "")
             ms = int(duration) if duration.isdigit() and len(duration) < 10 else None
-            submit(db, assignment_id, user, answers, duration_ms=ms)
-        else:
-            let_go(db, assignment_id, user, discard=action == "discard")
+            # The next item is claimed in the submit's own transaction (as the API's ?next=true).
+            both = submit_next(db, assignment_id, user, answers, duration_ms=ms)
+            return _task_context(db, name, user, error=both.refused, claimed=(both.task,))
+        let_go(db, assignment_id, user, discard=action == "discard")
     except QianmoError as e:
         return _task_context(db, name, user, error=str(e), given=answers)
     return _task_context(db, name, user)

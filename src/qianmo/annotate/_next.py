@@ -1,0 +1,72 @@
+"""Submit, then claim the annotator's next item, in one write transaction.
+
+How the labelling page and API clients work in steady state: one request per label instead of
+a claim and a submit. The claim is `claim`'s own code (`claim_in`), after the submit in the
+same transaction, so leases, blindness, exactly-k, skips and discards behave as with a
+separate claim; the transaction's begin and commit (an fsync on SQLite) are paid once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from qianmo.annotate._claim import CLAIM_ATTEMPTS, Task, claim_in
+from qianmo.annotate._submit import Submitted, submit_in
+from qianmo.errors import QianmoError
+from qianmo.standard import utcnow
+from qianmo.store import Database
+
+
+@dataclass(frozen=True)
+class SubmittedNext:
+    """The stored submit, the next item under a lease (None when nothing is left), and why no
+    item could be claimed when the claim was refused (e.g. this submit paused the annotator)."""
+
+    submitted: Submitted
+    task: Task | None
+    refused: str = ""
+
+
+def _once(
+    db: Database,
+    assignment_id: str,
+    user: str,
+    answers: dict[str, Any],
+    duration_ms: int | None,
+    now: datetime | None,
+) -> SubmittedNext:
+    with db.write() as s:
+        done, campaign = submit_in(db, s, assignment_id, user, answers, duration_ms)
+        try:
+            task = claim_in(db, s.connection(), campaign, user, now or utcnow())
+        except QianmoError as e:
+            # A refused claim (paused, campaign closed, deadline) raises before it writes
+            # anything: the submit still commits, and the refusal is reported beside it.
+            return SubmittedNext(done, None, str(e))
+        return SubmittedNext(done, task)
+
+
+def submit_next(
+    db: Database,
+    assignment_id: str,
+    user: str,
+    answers: dict[str, Any],
+    *,
+    duration_ms: int | None = None,
+    now: datetime | None = None,
+) -> SubmittedNext:
+    """`submit`, then `claim` the user's next item of the same campaign, in one transaction."""
+    for _ in range(CLAIM_ATTEMPTS):
+        try:
+            return _once(db, assignment_id, user, answers, duration_ms, now)
+        except IntegrityError:
+            # The claim lost a race the constraints caught (as in `claim`): the whole
+            # transaction rolled back, the submit with it, so both are tried again.
+            continue
+    raise QianmoError(
+        "could not claim the next item (too much contention); try again", object_id=assignment_id
+    )
