@@ -76,3 +76,17 @@ def test_the_submit_that_pauses_you_is_kept_and_says_why(db: Database) -> None:
     assert "paused" in both.refused
     bad = next(a for a in progress(db, "c1").annotators if a["annotator"] == "bad")
     assert bad["status"] == "paused" and bad["gold_seen"] == 4  # the last submit counted
+
+
+def test_a_lease_of_another_campaign_is_refused_when_one_is_named(db: Database) -> None:
+    add_people(db, "annotator", "ann")
+    add_corpus(db, 2)
+    make_campaign(db, "c1", overlap=1)
+    make_campaign(db, "c2", overlap=1)
+    task = claim(db, "c1", "ann")
+    assert task is not None
+    with pytest.raises(QianmoError, match="belongs to campaign c1"):
+        submit_next(db, task.assignment_id, "ann", {"correct": "yes"}, campaign="c2")
+    assert progress(db, "c1").labels == 0  # rolled back
+    both = submit_next(db, task.assignment_id, "ann", {"correct": "yes"}, campaign="c1")
+    assert both.submitted.labels == 1 and both.task is not None and both.task.campaign == "c1"

@@ -38,9 +38,14 @@ def _once(
     answers: dict[str, Any],
     duration_ms: int | None,
     now: datetime | None,
+    expected: str | None,
 ) -> SubmittedNext:
     with db.write() as s:
         done, campaign = submit_in(db, s, assignment_id, user, answers, duration_ms)
+        if expected is not None and campaign != expected:  # raising rolls the submit back
+            raise QianmoError(
+                f"this assignment belongs to campaign {campaign}", object_id=assignment_id
+            )
         try:
             task = claim_in(db, s.connection(), campaign, user, now or utcnow())
         except QianmoError as e:
@@ -58,11 +63,15 @@ def submit_next(
     *,
     duration_ms: int | None = None,
     now: datetime | None = None,
+    campaign: str | None = None,
 ) -> SubmittedNext:
-    """`submit`, then `claim` the user's next item of the same campaign, in one transaction."""
+    """`submit`, then `claim` the user's next item of the same campaign, in one transaction.
+
+    With `campaign`, a lease of another campaign is refused (the page names its campaign).
+    """
     for _ in range(CLAIM_ATTEMPTS):
         try:
-            return _once(db, assignment_id, user, answers, duration_ms, now)
+            return _once(db, assignment_id, user, answers, duration_ms, now, campaign)
         except IntegrityError:
             # The claim lost a race the constraints caught (as in `claim`): the whole
             # transaction rolled back, the submit with it, so both are tried again.

@@ -131,7 +131,7 @@ def _act(db: Database, name: str, assignment_id: str, user: str, form: Any) -> d
             duration = str(form.get("duration_ms") or "")
             ms = int(duration) if duration.isdigit() and len(duration) < 10 else None
             # The next item is claimed in the submit's own transaction (as the API's ?next=true).
-            both = submit_next(db, assignment_id, user, answers, duration_ms=ms)
+            both = submit_next(db, assignment_id, user, answers, duration_ms=ms, campaign=name)
             return _task_context(db, name, user, error=both.refused, claimed=(both.task,))
         let_go(db, assignment_id, user, discard=action == "discard")
     except QianmoError as e:
