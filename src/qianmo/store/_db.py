@@ -14,21 +14,25 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from qianmo.errors import QianmoError
+from qianmo.store._writer import WriterLock
 
 # A writer waits this long for SQLite's lock before failing; imports hold it only per batch.
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 
-# Writers of one SQLite file in this process queue on a lock instead of SQLite's busy handler,
-# which polls with growing sleeps: under 20 concurrent writers some waited seconds while others
-# went through in milliseconds (p95 1.8 s at p50 26 ms). Reentrant, so a nested write in the
-# same thread behaves as before (it waits on SQLite and fails after the busy timeout).
-_sqlite_writers: dict[str, threading.RLock] = {}
+_sqlite_writers: dict[str, WriterLock] = {}
 _sqlite_writers_lock = threading.Lock()
 
 
-def _writer_lock(url: str) -> threading.RLock:
+def _writer_lock(url: str) -> WriterLock:
+    """The writer lock of one SQLite database, shared by every `Database` on it in this process
+    and, through a file beside it, with other processes."""
+    path = make_url(url).database or ""
+    key = path or url
     with _sqlite_writers_lock:
-        return _sqlite_writers.setdefault(url, threading.RLock())
+        if key not in _sqlite_writers:
+            in_memory = path in ("", ":memory:") or path.startswith("file::memory:")
+            _sqlite_writers[key] = WriterLock(None if in_memory else f"{path}-writer")
+        return _sqlite_writers[key]
 
 
 def _json_dumps(value: Any) -> str:
@@ -105,7 +109,7 @@ class Database:
         else:
             raise QianmoError(f"unsupported database {backend!r}: use sqlite or postgresql")
         self.dialect = backend
-        self._writer = _writer_lock(make_url(url).database or url) if backend == "sqlite" else None
+        self._writer = _writer_lock(url) if backend == "sqlite" else None
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._write = sessionmaker(writer, expire_on_commit=False)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
