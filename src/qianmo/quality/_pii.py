@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
 
 from pydantic import Field
 
@@ -68,9 +70,11 @@ class PIIOptions(StepOptions):
     )
 
 
-# Necessary conditions, checked before each pattern's scan: most texts hold no `@`, no `+`
-# and no run of four digits, and skip the eight regex passes (the step's main cost).
+# Necessary conditions, checked once per text before the patterns that need them: most
+# texts hold no `@`, no `+` and no run of four digits, and skip the eight regex passes (the
+# step's main cost).
 _RUN4 = re.compile(r"\d{4}")
+Gate = Callable[[str], bool]
 
 
 def _has_at(text: str) -> bool:
@@ -89,59 +93,67 @@ def _has_passport_word(text: str) -> bool:
     return "护照" in text or "passport" in text.lower()
 
 
-def _sub(
-    pattern: re.Pattern[str],
-    label: str,
-    counts: Counter[str],
-    check: Callable[[str], bool],
-    gate: Callable[[str], bool] = _has_digits,
-) -> Callable[[str], str]:
-    def replace(text: str) -> str:
-        if not gate(text):
-            return text
-
-        def one(m: re.Match[str]) -> str:
-            value = m.group(m.lastindex or 0)
-            if not check(value):
-                return m.group(0)
-            counts[label] += 1
-            start = m.start(m.lastindex or 0) - m.start(0)
-            return m.group(0)[:start] + f"<PII:{label}>"
-
-        return pattern.sub(one, text)
-
-    return replace
-
-
 def _always(_: str) -> bool:
     return True
 
 
-def scanners(kinds: list[str], counts: Counter[str]) -> list[Callable[[str], str]]:
-    """Replacement functions in a safe order: IDs before cards, cards before phones."""
-    table: list[tuple[str, list[Callable[[str], str]]]] = [
-        ("email", [_sub(_EMAIL, "EMAIL", counts, _always, _has_at)]),
-        ("id_card", [_sub(_ID_CARD, "ID_CARD", counts, id_card_valid)]),
-        ("bank_card", [_sub(_BANK_CARD, "BANK_CARD", counts, luhn_valid)]),
-        ("passport", [_sub(_PASSPORT, "PASSPORT", counts, _always, _has_passport_word)]),
-        ("passport", [_sub(_CN_PASSPORT, "PASSPORT", counts, _always)]),
-        (
-            "phone",
-            [
-                _sub(_CN_MOBILE, "PHONE", counts, _always),
-                _sub(_CN_LANDLINE, "PHONE", counts, _always),
-                _sub(_E164, "PHONE", counts, _always, _has_plus),
-            ],
-        ),
-    ]
-    return [fn for kind, fns in table if kind in kinds for fn in fns]
+@dataclass(frozen=True)
+class _Scanner:
+    kind: str
+    label: str
+    pattern: re.Pattern[str]
+    check: Callable[[str], bool]  # is the matched value really one (checksum, Luhn)?
+    gate: Gate = _has_digits
+
+    def replace(self, text: str, counts: Counter[str]) -> str:
+        def one(m: re.Match[str]) -> str:
+            value = m.group(m.lastindex or 0)
+            if not self.check(value):
+                return m.group(0)
+            counts[self.label] += 1
+            start = m.start(m.lastindex or 0) - m.start(0)
+            return m.group(0)[:start] + f"<PII:{self.label}>"
+
+        return self.pattern.sub(one, text)
+
+
+# In a safe order: IDs before cards, cards before phones.
+_SCANNERS = (
+    _Scanner("email", "EMAIL", _EMAIL, _always, _has_at),
+    _Scanner("id_card", "ID_CARD", _ID_CARD, id_card_valid),
+    _Scanner("bank_card", "BANK_CARD", _BANK_CARD, luhn_valid),
+    _Scanner("passport", "PASSPORT", _PASSPORT, _always, _has_passport_word),
+    _Scanner("passport", "PASSPORT", _CN_PASSPORT, _always),
+    _Scanner("phone", "PHONE", _CN_MOBILE, _always),
+    _Scanner("phone", "PHONE", _CN_LANDLINE, _always),
+    _Scanner("phone", "PHONE", _E164, _always, _has_plus),
+)
+
+
+@cache
+def scanners(kinds: frozenset[str]) -> tuple[_Scanner, ...]:
+    return tuple(s for s in _SCANNERS if s.kind in kinds)
+
+
+def scan(text: str, found: Sequence[_Scanner], counts: Counter[str]) -> str:
+    """The text with what `found` recognises replaced; `counts` counts it by label."""
+    passed: dict[Gate, bool] = {}
+    for scanner in found:
+        gate = scanner.gate
+        ok = passed.get(gate)
+        if ok is None:
+            ok = passed[gate] = gate(text)
+        if ok:
+            # placeholders add no digit, `@`, `+` or "passport" before the gate that needs
+            # it: a gate false on the original stays false, and one that turned false only
+            # costs a scan that finds nothing
+            text = scanner.replace(text, counts)
+    return text
 
 
 def redact_pii(text: str, kinds: list[str] | None = None) -> tuple[str, Counter[str]]:
     counts: Counter[str] = Counter()
-    for fn in scanners(kinds or KINDS, counts):
-        text = fn(text)
-    return text, counts
+    return scan(text, scanners(frozenset(kinds or KINDS)), counts), counts
 
 
 @register_step
@@ -155,12 +167,10 @@ class PII(Step):
         kept = set(options.keep_by_source.get(record.source.name, []))
         kinds = [k for k in options.kinds if k not in kept]
         counts: Counter[str] = Counter()
-        fns = scanners(kinds, counts)
+        found = scanners(frozenset(kinds))
 
         def redact(text: str) -> str:
-            for fn in fns:
-                text = fn(text)
-            return text
+            return scan(text, found, counts)
 
         if options.redact:
             changed = map_text(record, redact)
