@@ -23,8 +23,9 @@ from qianmo.quality._minhash import (
     components,
     exact_jaccard,
     ngram_hashes,
-    ngram_hashes_many,
+    ngram_hashes_of_tokens,
     optimal_bands,
+    text_token_hashes,
     verify,
 )
 from qianmo.quality._step import CorpusStep, Decision, StepOptions, register_step
@@ -119,7 +120,8 @@ def shingles_many(texts: Sequence[str], word_ngram: int, char_ngram: int) -> lis
         groups[char_ngram if is_mostly_cjk(text) else word_ngram].append(i)
     out: list[np.ndarray] = [np.empty(0, dtype=np.uint64)] * len(texts)
     for n, idx in groups.items():
-        for i, h in zip(idx, ngram_hashes_many([tokens(texts[i]) for i in idx], n), strict=True):
+        hashes = ngram_hashes_of_tokens([text_token_hashes(texts[i]) for i in idx], n)
+        for i, h in zip(idx, hashes, strict=True):
             out[i] = h
     return out
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 import xxhash
+
+from qianmo.quality._text import tokens
 
 CHUNK = 8192
 _PRIME = np.uint64(0x100000001B3)  # FNV prime: spreads token hashes within an n-gram
@@ -42,9 +44,12 @@ def token_hashes(toks: Sequence[str]) -> np.ndarray:
 
 def ngram_hashes(toks: Sequence[str], n: int) -> np.ndarray:
     """64-bit hashes of the token n-grams (one for a text shorter than n tokens)."""
-    th = token_hashes(toks)
+    return _ngrams(token_hashes(toks), n)
+
+
+def _ngrams(th: np.ndarray, n: int) -> np.ndarray:
     if len(th) == 0:
-        return th
+        return th.copy()
     if len(th) < n:
         n = len(th)
     with np.errstate(over="ignore"):
@@ -56,14 +61,29 @@ def ngram_hashes(toks: Sequence[str], n: int) -> np.ndarray:
     return h
 
 
+@lru_cache(maxsize=2048)
+def text_token_hashes(text: str) -> np.ndarray:
+    """`token_hashes(tokens(text))`, remembered for the last texts of a page: heuristics and
+    near dedup both read every record's tokens (tokenising was a fifth of the pipeline's
+    step time). Read-only, since it is shared."""
+    th = token_hashes(tokens(text))
+    th.flags.writeable = False
+    return th
+
+
 def ngram_hashes_many(docs: Sequence[Sequence[str]], n: int) -> list[np.ndarray]:
-    """`ngram_hashes` of many token lists at once: one token lookup and one n-gram pass over
-    all of them (per-document numpy calls cost more than the arithmetic; 30 % faster here)."""
-    lens = [len(toks) for toks in docs]
-    flat = token_hashes([t for toks in docs for t in toks])
+    """`ngram_hashes` of many token lists at once (see `ngram_hashes_of_tokens`)."""
+    return ngram_hashes_of_tokens([token_hashes(toks) for toks in docs], n)
+
+
+def ngram_hashes_of_tokens(docs: Sequence[np.ndarray], n: int) -> list[np.ndarray]:
+    """n-gram hashes from each document's token hashes, in one pass over all of them
+    (per-document numpy calls cost more than the arithmetic; 30 % faster here)."""
+    lens = [len(th) for th in docs]
+    flat = np.concatenate(docs) if docs else np.empty(0, dtype=np.uint64)
     m = len(flat) - n + 1
     if m <= 0:
-        return [ngram_hashes(toks, n) for toks in docs]
+        return [_ngrams(th, n) for th in docs]
     with np.errstate(over="ignore"):
         h = flat[:m].copy()
         for k in range(1, n):
@@ -71,9 +91,9 @@ def ngram_hashes_many(docs: Sequence[Sequence[str]], n: int) -> list[np.ndarray]
         h ^= h >> np.uint64(29)
         h *= _MIX
     out, start = [], 0
-    for toks, size in zip(docs, lens, strict=True):
+    for th, size in zip(docs, lens, strict=True):
         # n-grams starting in one document and ending in the next are never taken
-        out.append(h[start : start + size - n + 1] if size >= n else ngram_hashes(toks, n))
+        out.append(h[start : start + size - n + 1] if size >= n else _ngrams(th, n))
         start += size
     return out
 

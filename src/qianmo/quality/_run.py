@@ -31,6 +31,7 @@ from qianmo.store import (
     RecordFilter,
     RecordRow,
     count_records,
+    save_version_rows,
     save_versions,
     set_status,
 )
@@ -135,7 +136,6 @@ def _reject(session: Any, state: _State, reasons: dict[str, str]) -> None:
 
 def _apply_page(db: Database, state: _State, page: PageResult) -> None:
     change = f"quality.run:{state.run_id}"
-    edited = []
     with db.write() as s:
         for item in page.items:
             state.seen.add(item.id)
@@ -143,9 +143,8 @@ def _apply_page(db: Database, state: _State, page: PageResult) -> None:
                 state.protected.add(item.id)
             if item.review:
                 state.review[item.id] = item.review
-            if item.data is not None:
-                edited.append(Record.model_validate(item.data))
-        state.versions += save_versions(s, edited, actor=state.actor, change=change)
+        edited = [item.row for item in page.items if item.row is not None]
+        state.versions += save_version_rows(s, edited, actor=state.actor, change=change)
         _reject(s, state, {i.id: i.reject for i in page.items if i.reject})
 
 

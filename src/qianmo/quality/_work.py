@@ -8,6 +8,7 @@ from typing import Any
 from qianmo.quality._pipeline import StepSpec, build_step
 from qianmo.quality._step import CorpusStep, Step, StepStats
 from qianmo.standard import Record
+from qianmo.store import row_values
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,9 @@ class Work:
 @dataclass
 class ItemResult:
     id: str
-    data: dict[str, Any] | None = None  # the edited record, when anything changed
+    # the edited record as its store row (`row_values`), when anything changed: made here, in
+    # parallel, so the driver writes it without validating and serialising it again
+    row: dict[str, Any] | None = None
     reject: str | None = None
     review: str | None = None
     protected: bool = False  # a person restored it: the run does not reject it again
@@ -70,7 +73,7 @@ def process_page(work: Work, page: list[dict[str, Any]]) -> PageResult:
                 item.reject = f"{step.name}:{verdict.reject}"
                 break
         if changed:
-            item.data = record.to_json()
+            item.row = row_values(record)
         if item.reject is None:
             survivors.append(record)
         result.items.append(item)

@@ -188,9 +188,33 @@ def save_versions(session: Session, records: Sequence[Record], *, actor: str, ch
     if not records:
         return 0
     write_versions(session, records, actor=actor, change=change)
-    ids = [r.id for r in records]
-    audit(session, actor=actor, action=change, object_type="record", object_ids=ids)
+    audit(
+        session,
+        actor=actor,
+        action=change,
+        object_type="record",
+        object_ids=[r.id for r in records],
+    )
     return len(records)
+
+
+def save_version_rows(
+    session: Session, rows: Sequence[dict[str, Any]], *, actor: str, change: str
+) -> int:
+    """`save_versions` for records given as `row_values` of valid records, e.g. made where
+    the records were edited (a quality worker): the writer neither validates nor serialises
+    them again (those took as long as the write itself)."""
+    if not rows:
+        return 0
+    write_version_rows(session, rows, actor=actor, change=change)
+    audit(
+        session,
+        actor=actor,
+        action=change,
+        object_type="record",
+        object_ids=[r["id"] for r in rows],
+    )
+    return len(rows)
 
 
 def write_versions(session: Session, records: Sequence[Record], *, actor: str, change: str) -> None:
@@ -198,7 +222,19 @@ def write_versions(session: Session, records: Sequence[Record], *, actor: str, c
 
     Each id may appear once: a record edited twice goes in two calls, one version each.
     """
-    ids = [r.id for r in records]
+    versions = write_version_rows(
+        session, [row_values(r) for r in records], actor=actor, change=change
+    )
+    for rec, version in zip(records, versions, strict=True):
+        rec.version = version
+
+
+def write_version_rows(
+    session: Session, rows: Sequence[dict[str, Any]], *, actor: str, change: str
+) -> list[int]:
+    """`write_versions` of `row_values` rows; returns the new version numbers. The rows'
+    version, import id and time are set here, from the stored rows."""
+    ids = [r["id"] for r in rows]
     current = {
         row.id: row
         for row in session.execute(
@@ -210,12 +246,16 @@ def write_versions(session: Session, records: Sequence[Record], *, actor: str, c
     same_text: list[dict[str, Any]] = []
     new_text: list[dict[str, Any]] = []
     versions = []
-    for rec in records:
-        row = current.get(rec.id)
+    numbers = []
+    at = utcnow()
+    for given in rows:
+        row = current.get(given["id"])
         if row is None:
-            raise NotFound(f"no record {rec.id}", object_id=rec.id)
-        rec.version = row.version + 1
-        values = row_values(rec, import_id=row.import_id)
+            raise NotFound(f"no record {given['id']}", object_id=given["id"])
+        version = row.version + 1
+        numbers.append(version)
+        values = dict(given, version=version, import_id=row.import_id, updated_at=at)
+        values["data"] = dict(given["data"], version=version)
         values["b_id"] = values.pop("id")
         if values["search_text"] == row.search_text:
             # naming search_text in the UPDATE fires the full-text trigger even when unchanged
@@ -225,22 +265,23 @@ def write_versions(session: Session, records: Sequence[Record], *, actor: str, c
             new_text.append(values)
         versions.append(
             {
-                "record_id": rec.id,
-                "version": rec.version,
-                "content_hash": rec.content_hash,
+                "record_id": values["b_id"],
+                "version": version,
+                "content_hash": values["content_hash"],
                 "data": values["data"],
                 "actor": actor,
                 "change": change,
             }
         )
     table = RecordRow.metadata.tables["records"]  # Core: executemany, no ORM objects
-    for rows in (same_text, new_text):
-        if rows:
-            columns: dict[str, Any] = {k: bindparam(k) for k in rows[0] if k != "b_id"}
+    for part in (same_text, new_text):
+        if part:
+            columns: dict[str, Any] = {k: bindparam(k) for k in part[0] if k != "b_id"}
             stmt = update(table).where(table.c.id == bindparam("b_id")).values(columns)
-            session.connection().execute(stmt, rows)
+            session.connection().execute(stmt, part)
     session.execute(insert(RecordRow.metadata.tables["record_versions"]), versions)
     _expire_loaded(session, set(ids))
+    return numbers
 
 
 def _expire_loaded(session: Session, ids: set[str]) -> None:
