@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import Field
 
 from qianmo.quality._fields import texts
-from qianmo.quality._minhash import ngram_hashes_of_tokens, text_token_hashes
+from qianmo.quality._minhash import text_token_hashes, token_ngrams
 from qianmo.quality._step import Step, StepOptions, Verdict, register_step
 from qianmo.standard import Kind, Record
 
@@ -51,7 +51,7 @@ def _top_ngram(token_hashes: np.ndarray, n: int = 4) -> float:
     token hashes near dedup reads too; a collision is as good as impossible)."""
     if len(token_hashes) < 50:
         return 0.0
-    grams = ngram_hashes_of_tokens([token_hashes], n)[0].tolist()
+    grams = token_ngrams(token_hashes, n).tolist()
     # usually no n-gram repeats, and a set of ints tells so at half a Counter's cost
     top = 1 if len(set(grams)) == len(grams) else max(Counter(grams).values())
     return top * n / len(token_hashes)

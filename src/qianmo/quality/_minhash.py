@@ -44,10 +44,11 @@ def token_hashes(toks: Sequence[str]) -> np.ndarray:
 
 def ngram_hashes(toks: Sequence[str], n: int) -> np.ndarray:
     """64-bit hashes of the token n-grams (one for a text shorter than n tokens)."""
-    return _ngrams(token_hashes(toks), n)
+    return token_ngrams(token_hashes(toks), n)
 
 
-def _ngrams(th: np.ndarray, n: int) -> np.ndarray:
+def token_ngrams(th: np.ndarray, n: int) -> np.ndarray:
+    """64-bit hashes of the n-grams of one document's token hashes."""
     if len(th) == 0:
         return th.copy()
     if len(th) < n:
@@ -83,7 +84,7 @@ def ngram_hashes_of_tokens(docs: Sequence[np.ndarray], n: int) -> list[np.ndarra
     flat = np.concatenate(docs) if docs else np.empty(0, dtype=np.uint64)
     m = len(flat) - n + 1
     if m <= 0:
-        return [_ngrams(th, n) for th in docs]
+        return [token_ngrams(th, n) for th in docs]
     with np.errstate(over="ignore"):
         h = flat[:m].copy()
         for k in range(1, n):
@@ -93,7 +94,7 @@ def ngram_hashes_of_tokens(docs: Sequence[np.ndarray], n: int) -> list[np.ndarra
     out, start = [], 0
     for th, size in zip(docs, lens, strict=True):
         # n-grams starting in one document and ending in the next are never taken
-        out.append(h[start : start + size - n + 1] if size >= n else _ngrams(th, n))
+        out.append(h[start : start + size - n + 1] if size >= n else token_ngrams(th, n))
         start += size
     return out
 
