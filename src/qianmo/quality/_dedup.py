@@ -22,14 +22,13 @@ from qianmo.quality._minhash import (
     candidate_pairs,
     components,
     exact_jaccard,
-    ngram_hashes,
     ngram_hashes_of_tokens,
     optimal_bands,
-    text_token_hashes,
     verify,
 )
 from qianmo.quality._step import CorpusStep, Decision, StepOptions, register_step
-from qianmo.quality._text import is_mostly_cjk, tokens
+from qianmo.quality._text import is_mostly_cjk
+from qianmo.quality._tokenhash import token_hashes_of_texts
 from qianmo.standard import Record
 
 
@@ -109,8 +108,7 @@ class NearDedupOptions(StepOptions):
 
 def shingles(text: str, word_ngram: int, char_ngram: int) -> np.ndarray:
     """Word n-grams, or character n-grams for mostly-Chinese text, as 64-bit hashes."""
-    n = char_ngram if is_mostly_cjk(text) else word_ngram
-    return ngram_hashes(tokens(text), n)
+    return shingles_many([text], word_ngram, char_ngram)[0]
 
 
 def shingles_many(texts: Sequence[str], word_ngram: int, char_ngram: int) -> list[np.ndarray]:
@@ -120,7 +118,7 @@ def shingles_many(texts: Sequence[str], word_ngram: int, char_ngram: int) -> lis
         groups[char_ngram if is_mostly_cjk(text) else word_ngram].append(i)
     out: list[np.ndarray] = [np.empty(0, dtype=np.uint64)] * len(texts)
     for n, idx in groups.items():
-        hashes = ngram_hashes_of_tokens([text_token_hashes(texts[i]) for i in idx], n)
+        hashes = ngram_hashes_of_tokens(token_hashes_of_texts([texts[i] for i in idx]), n)
         for i, h in zip(idx, hashes, strict=True):
             out[i] = h
     return out

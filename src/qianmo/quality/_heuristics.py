@@ -15,8 +15,9 @@ import numpy as np
 from pydantic import Field
 
 from qianmo.quality._fields import texts
-from qianmo.quality._minhash import text_token_hashes, token_ngrams
+from qianmo.quality._minhash import token_hashes, token_ngrams
 from qianmo.quality._step import Step, StepOptions, Verdict, register_step
+from qianmo.quality._text import tokens
 from qianmo.standard import Kind, Record
 
 _CODE_BLOCK = re.compile(r"```.*?(?:```|\Z)", re.S)
@@ -47,8 +48,8 @@ def _repeated_lines(text: str) -> float:
 
 
 def _top_ngram(token_hashes: np.ndarray, n: int = 4) -> float:
-    """Share of the tokens in the most frequent n-gram, on 64-bit n-gram hashes (from the
-    token hashes near dedup reads too; a collision is as good as impossible)."""
+    """Share of the tokens in the most frequent n-gram, on 64-bit n-gram hashes (a collision
+    is as good as impossible)."""
     if len(token_hashes) < 50:
         return 0.0
     grams = token_ngrams(token_hashes, n).tolist()
@@ -112,7 +113,7 @@ class Heuristics(Step):
         elif size > _bound(o.max_chars, record.kind):
             reject = "too_long"
         repeated = _repeated_lines(text)
-        top = _top_ngram(text_token_hashes(text))
+        top = _top_ngram(token_hashes(tokens(text)))
         symbols = _symbols(text) if record.kind in _PROSE_KINDS else 0.0
         measures.update(repeated_lines=round(repeated, 3), top_ngram=round(top, 3))
         measures["symbols"] = round(symbols, 3)

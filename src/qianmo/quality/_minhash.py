@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from functools import cache, lru_cache
+from functools import cache
 
 import numpy as np
 import xxhash
-
-from qianmo.quality._text import tokens
 
 CHUNK = 8192
 _PRIME = np.uint64(0x100000001B3)  # FNV prime: spreads token hashes within an n-gram
@@ -60,16 +58,6 @@ def token_ngrams(th: np.ndarray, n: int) -> np.ndarray:
         h ^= h >> np.uint64(29)
         h *= _MIX
     return h
-
-
-@lru_cache(maxsize=2048)
-def text_token_hashes(text: str) -> np.ndarray:
-    """`token_hashes(tokens(text))`, remembered for the last texts of a page: heuristics and
-    near dedup both read every record's tokens (tokenising was a fifth of the pipeline's
-    step time). Read-only, since it is shared."""
-    th = token_hashes(tokens(text))
-    th.flags.writeable = False
-    return th
 
 
 def ngram_hashes_many(docs: Sequence[Sequence[str]], n: int) -> list[np.ndarray]:
