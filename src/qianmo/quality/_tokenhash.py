@@ -15,11 +15,12 @@ from functools import cache
 
 import numpy as np
 
-from qianmo.quality._text import CJK_CLASS
+from qianmo.quality._text import CJK_CLASS, tokens
 
 _WORD, _CJK = 1, 2
 _POSITIONS = 4096  # position keys; a longer token's tail shares the last (a blob, not prose)
 _SEP = "\n"  # joins the texts of a batch: never part of a token
+CHUNK_CHARS = 1 << 16
 
 
 @cache
@@ -56,6 +57,23 @@ def _mix(x: np.ndarray) -> np.ndarray:
 def token_hashes_of_texts(texts: Sequence[str]) -> list[np.ndarray]:
     """64-bit hashes of each text's tokens (those of `tokens`), in order. Equal tokens hash
     equally in every text and batch."""
+    out: list[np.ndarray] = []
+    group: list[str] = []
+    size = 0
+    for text in texts:
+        # about 64k characters at a time: the arrays per character (some 40 bytes of them)
+        # stay a few MB, where a page of 1,000 documents at once held 50 MB
+        if group and size + len(text) > CHUNK_CHARS:
+            out.extend(_batch(group))
+            group, size = [], 0
+        group.append(text)
+        size += len(text)
+    if group:
+        out.extend(_batch(group))
+    return out
+
+
+def _batch(texts: Sequence[str]) -> list[np.ndarray]:
     joined = _SEP.join(texts).lower()
     lengths = [len(t) for t in texts]
     if joined.isascii():
@@ -63,9 +81,7 @@ def token_hashes_of_texts(texts: Sequence[str]) -> list[np.ndarray]:
     else:
         codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     if sum(lengths) + len(texts) - 1 != len(codes):  # lower() changed a length (İ → i̇)
-        return (
-            [token_hashes_of_texts([t])[0] for t in texts] if len(texts) > 1 else [_slow(texts[0])]
-        )
+        return [_batch([t])[0] for t in texts] if len(texts) > 1 else [_slow(texts[0])]
     cls = _classes()[codes]
     inside = cls != 0
     word = cls == _WORD
@@ -92,6 +108,4 @@ def token_hashes_of_texts(texts: Sequence[str]) -> list[np.ndarray]:
 
 def _slow(text: str) -> np.ndarray:
     """A text whose lower-casing changes its length: per token (rare)."""
-    from qianmo.quality._text import tokens
-
-    return np.array([token_hashes_of_texts([t])[0][0] for t in tokens(text)], dtype=np.uint64)
+    return np.array([_batch([t])[0][0] for t in tokens(text)], dtype=np.uint64)

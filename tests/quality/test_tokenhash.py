@@ -1,0 +1,51 @@
+"""Vectorised token hashes: the tokens of `tokens`, hashed the same wherever they occur."""
+
+from __future__ import annotations
+
+import random
+
+from qianmo.quality._text import tokens
+from qianmo.quality._tokenhash import CHUNK_CHARS, token_hashes_of_texts
+
+PIECES = [
+    "SQL",
+    "注入",
+    "in",
+    "PHP",
+    " ",
+    ",",
+    "_x",
+    "1",
+    "é",
+    "İ",
+    "ß",
+    "\n",
+    "漏洞",
+    "カ",
+    "한",
+    "𝐀",
+]
+
+
+def _texts(n: int, seed: int = 7) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(PIECES) for _ in range(rng.randint(0, 20))) for _ in range(n)]
+
+
+def test_same_tokens_as_the_regex_and_one_hash_per_token() -> None:
+    seen: dict[str, int] = {}
+    texts = _texts(2000)
+    for text, hashes in zip(texts, token_hashes_of_texts(texts), strict=True):
+        toks = tokens(text)
+        assert len(hashes) == len(toks), text
+        for tok, h in zip(toks, hashes.tolist(), strict=True):
+            assert seen.setdefault(tok, h) == h, tok
+    assert len(set(seen.values())) == len(seen)  # distinct tokens, distinct hashes
+
+
+def test_hashes_do_not_depend_on_batching() -> None:
+    texts = [*_texts(300), "x" * CHUNK_CHARS, "", "İstanbul SQL注入"]
+    together = token_hashes_of_texts(texts)
+    for text, hashes in zip(texts, together, strict=True):
+        assert token_hashes_of_texts([text])[0].tolist() == hashes.tolist()
+    assert token_hashes_of_texts(["SQL注入 in PHP"])[0][0] == token_hashes_of_texts(["sql"])[0][0]
