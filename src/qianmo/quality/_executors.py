@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from qianmo.errors import QianmoError
 from qianmo.quality._work import PageResult, Work, process_page
 
-Page = list[dict[str, Any]]
+Page = list[str]  # record documents as JSON text
 
 
 class Executor(Protocol):

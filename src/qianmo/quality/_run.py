@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 
 from qianmo.quality._executors import Executor, make_executor
 from qianmo.quality._heuristics import answer_skew
@@ -95,16 +95,19 @@ def _passes(steps: Sequence[Step]) -> list[list[int]]:
     return passes
 
 
-def _pages(db: Database, flt: RecordFilter, size: int) -> Iterator[list[dict[str, Any]]]:
-    """Raw record documents in id order, a page at a time (validated in the workers)."""
+def _pages(db: Database, flt: RecordFilter, size: int) -> Iterator[list[str]]:
+    """Record documents as JSON text in id order, a page at a time: the workers parse and
+    validate them in one step (pydantic from JSON text took 45 µs a record, parsing to a
+    dict first and validating that 75)."""
     after = ""
+    raw = cast(RecordRow.data, Text).label("raw")
     while True:
         with db.read() as s:
-            query = flt.apply(select(RecordRow.id, RecordRow.data)).where(RecordRow.id > after)
+            query = flt.apply(select(RecordRow.id, raw)).where(RecordRow.id > after)
             rows = s.execute(query.order_by(RecordRow.id).limit(size)).all()
         if not rows:
             return
-        yield [row.data for row in rows]
+        yield [row.raw for row in rows]
         after = rows[-1].id
 
 

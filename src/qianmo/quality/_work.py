@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from pydantic import ValidationError
 
 from qianmo.quality._pipeline import StepSpec, build_step
 from qianmo.quality._step import CorpusStep, Step, StepStats
@@ -52,13 +55,21 @@ def steps_for(work: Work) -> list[Step]:
     return _BUILT[work.key]
 
 
-def process_page(work: Work, page: list[dict[str, Any]]) -> PageResult:
+def _record(raw: str) -> Record:
+    try:
+        return Record.model_validate_json(raw)
+    except ValidationError:
+        # NaN and the like, which the store's writer leaves to the standard library's JSON
+        return Record.model_validate(json.loads(raw))
+
+
+def process_page(work: Work, page: list[str]) -> PageResult:
     """Run the pass's record steps on each record, then summarise the survivors."""
     steps = steps_for(work)
     result = PageResult(stats=[StepStats(s.name) for s in steps])
     survivors: list[Record] = []
-    for data in page:
-        record = Record.model_validate(data)
+    for raw in page:
+        record = _record(raw)
         item = ItemResult(
             id=record.id, protected=(record.status_reason or "").startswith("restored by")
         )
