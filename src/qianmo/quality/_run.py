@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, Text, cast, select
+from sqlalchemy import Text, cast, select
 
 from qianmo.quality._executors import Executor, make_executor
 from qianmo.quality._heuristics import answer_skew
@@ -100,10 +100,10 @@ def _pages(db: Database, flt: RecordFilter, size: int) -> Iterator[list[str]]:
     validate them in one step (pydantic from JSON text took 45 µs a record, parsing to a
     dict first and validating that 75)."""
     after = ""
-    base: Select[Any] = select(RecordRow.id, cast(RecordRow.data, Text).label("raw"))
+    raw = cast(RecordRow.data, Text).label("raw")
     while True:
         with db.read() as s:
-            query = flt.apply(base).where(RecordRow.id > after)
+            query = flt.apply(select(RecordRow.id)).add_columns(raw).where(RecordRow.id > after)
             rows = s.execute(query.order_by(RecordRow.id).limit(size)).all()
         if not rows:
             return
