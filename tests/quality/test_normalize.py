@@ -63,3 +63,23 @@ def test_step_changes_once_and_leaves_code_kind_alone() -> None:
     code = make_record("code", content={"language": "c", "code": "int  x;\x00", "label": "benign"})
     assert not step.run(code, stats, "r1").changed
     assert stats.seen == 3 and stats.changed == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("clean prose, nothing to do.", "clean prose, nothing to do."),
+        ("trailing space \nnext", "trailing space\nnext"),
+        ("ends with a space ", "ends with a space"),
+        ("\nleading newline", "leading newline"),
+        ("two  spaces", "two spaces"),
+        ("漏洞,利用", "漏洞，利用"),
+        ("ＡＢＣ１２３", "ABC123"),
+        ("cafe\u0301", "café"),
+        ("line\r\nbreak", "line\nbreak"),
+        ("bell\x07", "bell"),
+    ],
+)
+def test_the_clean_text_shortcut_misses_nothing(text: str, expected: str) -> None:
+    # each case fails exactly one of the shortcut's tests, so it must take the full path
+    assert normalize_text(text) == expected

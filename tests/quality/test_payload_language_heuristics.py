@@ -156,3 +156,20 @@ def test_ascii_rule_is_off_when_a_configured_language_writes_plain_ascii() -> No
     options = LanguageOptions(languages=["en", "nl"])
     assert detect(EN_LONG, options)[2] == "lingua"
     assert detect(EN_LONG, LanguageOptions())[2] == "ascii-rule"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "THIS PROGRAM CANNOT BE RUN IN DOS MODE",
+        # characters `re.I` equates with ASCII letters: the folded text must match as well
+        "THİS PROGRAM CANNOT BE RUN İN DOS MODE",
+        "thıs program cannot be run ın doſ mode",
+    ],
+)
+def test_headers_match_case_insensitively(text: str) -> None:
+    assert find_payloads(text) == ["pe"]
+
+
+def test_shellcode_byte_arrays_with_spaces() -> None:
+    assert find_payloads("{" + "0x31, " * 24 + "}") == ["shellcode"]
