@@ -229,22 +229,40 @@ def write_versions(session: Session, records: Sequence[Record], *, actor: str, c
         rec.version = version
 
 
+# Row columns a new version may leave as they were: left out of the UPDATE when unchanged,
+# since SQLite maintains the index entries of every column an UPDATE names, changed or not
+# (the records table has a dozen indexes), and naming search_text fires the full-text trigger.
+_MAYBE_SAME = (
+    "kind",
+    "lang",
+    "domain",
+    "status",
+    "org",
+    "source_name",
+    "original_id",
+    "license",
+    "tlp",
+    "classification",
+    "personal_info",
+    "eval_only",
+    "content_hash",
+    "lineage_root",
+    "quality_score",
+    "published_at",
+    "search_text",
+)
+
+
 def write_version_rows(
     session: Session, rows: Sequence[dict[str, Any]], *, actor: str, change: str
 ) -> list[int]:
     """`write_versions` of `row_values` rows; returns the new version numbers. The rows'
     version, import id and time are set here, from the stored rows."""
     ids = [r["id"] for r in rows]
-    current = {
-        row.id: row
-        for row in session.execute(
-            select(
-                RecordRow.id, RecordRow.version, RecordRow.import_id, RecordRow.search_text
-            ).where(RecordRow.id.in_(ids))
-        )
-    }
-    same_text: list[dict[str, Any]] = []
-    new_text: list[dict[str, Any]] = []
+    table = RecordRow.metadata.tables["records"]  # Core: executemany, no ORM objects
+    stored = [table.c.id, table.c.version, table.c.import_id, *(table.c[c] for c in _MAYBE_SAME)]
+    current = {row.id: row for row in session.execute(select(*stored).where(table.c.id.in_(ids)))}
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     versions = []
     numbers = []
     at = utcnow()
@@ -257,28 +275,24 @@ def write_version_rows(
         values = dict(given, version=version, import_id=row.import_id, updated_at=at)
         values["data"] = dict(given["data"], version=version)
         values["b_id"] = values.pop("id")
-        if values["search_text"] == row.search_text:
-            # naming search_text in the UPDATE fires the full-text trigger even when unchanged
-            del values["search_text"]
-            same_text.append(values)
-        else:
-            new_text.append(values)
+        for column in _MAYBE_SAME:
+            if values.get(column) == getattr(row, column):
+                del values[column]
+        groups.setdefault(tuple(values), []).append(values)
         versions.append(
             {
                 "record_id": values["b_id"],
                 "version": version,
-                "content_hash": values["content_hash"],
+                "content_hash": given["content_hash"],
                 "data": values["data"],
                 "actor": actor,
                 "change": change,
             }
         )
-    table = RecordRow.metadata.tables["records"]  # Core: executemany, no ORM objects
-    for part in (same_text, new_text):
-        if part:
-            columns: dict[str, Any] = {k: bindparam(k) for k in part[0] if k != "b_id"}
-            stmt = update(table).where(table.c.id == bindparam("b_id")).values(columns)
-            session.connection().execute(stmt, part)
+    for names, part in groups.items():
+        columns: dict[str, Any] = {k: bindparam(k) for k in names if k != "b_id"}
+        stmt = update(table).where(table.c.id == bindparam("b_id")).values(columns)
+        session.connection().execute(stmt, part)
     session.execute(insert(RecordRow.metadata.tables["record_versions"]), versions)
     _expire_loaded(session, set(ids))
     return numbers
