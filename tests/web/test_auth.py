@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 
+from qianmo.store import Database
 from qianmo.web import CSP
 from tests.helpers.accounts import PASSWORD
-from tests.helpers.web import csrf_of, sign_in
+from tests.helpers.web import csrf_of, make_app, sign_in
 
 
 def test_pages_need_a_signed_in_user(client: TestClient) -> None:
@@ -62,6 +65,32 @@ def test_failed_logins_are_rate_limited(client: TestClient) -> None:
     good = {**bad, "password": PASSWORD}
     limited = client.post("/login", data=good)
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
+
+
+def test_the_limit_is_shared_by_every_server_process(
+    client: TestClient, db: Database, tmp_path: Path
+) -> None:
+    # A second app on the same workspace stands for `qianmo serve --workers 2`'s other process.
+    other = TestClient(make_app(db, tmp_path / "home2"), base_url="http://127.0.0.1")
+    codes = []
+    for i in range(6):
+        c = client if i % 2 else other
+        token = csrf_of(c.get("/login").text)
+        data = {"username": "a-admin", "password": "wrong-password", "csrf_token": token}
+        codes.append(c.post("/login", data=data).status_code)
+    assert codes == [401] * 5 + [429]
+
+
+def test_a_good_sign_in_forgives_the_user_not_the_address(client: TestClient) -> None:
+    token = csrf_of(client.get("/login").text)
+    bad = {"username": "a-admin", "password": "wrong-password", "csrf_token": token}
+    assert [client.post("/login", data=bad).status_code for _ in range(3)] == [401] * 3
+    good = {**bad, "password": PASSWORD}
+    assert client.post("/login", data=good, follow_redirects=False).status_code == 303
+    token = csrf_of(client.get("/login").text)
+    other = {"username": "a-viewer", "password": "wrong-password", "csrf_token": token}
+    # the address has 3 failures left in its window, so 2 more reach the limit
+    assert [client.post("/login", data=other).status_code for _ in range(3)] == [401, 401, 429]
 
 
 def test_every_response_carries_security_headers(client: TestClient) -> None:

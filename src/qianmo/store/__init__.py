@@ -82,6 +82,7 @@ from qianmo.store._jobs import (
 )
 from qianmo.store._json import json_values
 from qianmo.store._listing import RecordListing, list_listings
+from qianmo.store._logins import clear_login_failures, login_wait_s, record_login_failure
 from qianmo.store._migrate import is_current, upgrade
 from qianmo.store._models import (
     ArtifactRow,
@@ -222,6 +223,7 @@ __all__ = [
     "can_see",
     "check_role",
     "children",
+    "clear_login_failures",
     "configure_password_hashing",
     "count_records",
     "create_org",
@@ -250,12 +252,14 @@ __all__ = [
     "list_tokens",
     "list_users",
     "load_viewer",
+    "login_wait_s",
     "move_database",
     "open_workspace",
     "parents",
     "permission_descriptions",
     "permits",
     "put_artifact",
+    "record_login_failure",
     "record_stats",
     "registered_kinds",
     "related",

@@ -168,6 +168,17 @@ class WebSessionRow(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column()
 
 
+class LoginFailureRow(Base):
+    """One failed sign-in, under two keys (`ip:ADDRESS`, `user:NAME`): the login limit counts
+    these, so every server process of `qianmo serve --workers N` shares one count."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column()
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+
+
 class JobRow(Base):
     __tablename__ = "jobs"
     id: Mapped[str] = mapped_column(ID, primary_key=True)

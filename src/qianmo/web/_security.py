@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import hmac
 import secrets
-import threading
-import time
-from collections import deque
 
 from fastapi import Request
+from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qianmo.errors import PolicyRefused
+from qianmo.store import Database, clear_login_failures, login_wait_s, record_login_failure
 
 # Strict: scripts and styles only from this origin (htmx is a vendored file), no inline
 # script or style, no plugins, no framing, forms post only here.
@@ -70,39 +69,26 @@ def check_csrf(request: Request, presented: str | None) -> None:
 
 
 class LoginLimiter:
-    """At most `limit` failed logins per `window_s` per client address and per user name."""
+    """At most `limit` failed logins per `window_s` per client address and per user name.
+
+    The failures are rows in the database (`qianmo.store._logins`), not this process's memory:
+    `qianmo serve --workers N` would otherwise let N times as many guesses through."""
 
     def __init__(self, limit: int = 5, window_s: float = 60.0) -> None:
         self.limit, self.window_s = limit, window_s
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._failures.setdefault(key, deque())
-        while q and q[0] <= now - self.window_s:
-            q.popleft()
-        return q
-
-    def retry_after(self, client: str, user: str) -> int:
+    def retry_after(self, db: Database, client: str, user: str) -> int:
         """Seconds to wait before another attempt; 0 when one is allowed now."""
-        now = time.monotonic()
-        with self._lock:
-            waits = [
-                q[0] + self.window_s - now
-                for key in (f"ip:{client}", f"user:{user}")
-                if len(q := self._recent(key, now)) >= self.limit
-            ]
-        return int(max(waits)) + 1 if waits else 0
+        with db.read() as s:
+            return login_wait_s(s, client, user, limit=self.limit, window_s=self.window_s)
 
-    def failed(self, client: str, user: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in (f"ip:{client}", f"user:{user}"):
-                self._recent(key, now).append(now)
+    def failed(self, db: Database, client: str, user: str) -> None:
+        with db.write() as s:
+            record_login_failure(s, client, user, window_s=self.window_s)
 
-    def succeeded(self, user: str) -> None:
-        with self._lock:
-            self._failures.pop(f"user:{user}", None)
+    def succeeded(self, session: Session, user: str) -> None:
+        """Inside the sign-in's own transaction."""
+        clear_login_failures(session, user)
 
 
 class ConcurrencyLimit:

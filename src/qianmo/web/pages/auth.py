@@ -48,7 +48,7 @@ def login(
     check_csrf(request, csrf_token_)
     limiter = request.app.state.login_limiter
     client = request.client.host if request.client else "?"
-    wait = limiter.retry_after(client, username)
+    wait = limiter.retry_after(db, client, username)
     if wait:
         msg = f"too many failed sign-ins: try again in {wait} s"
         return error_response(request, 429, msg, headers={"Retry-After": str(wait)})
@@ -58,11 +58,11 @@ def login(
         if row is not None:
             audit(s, actor=row.name, action="user.login", object_type="user", object_ids=[row.name])
             sid = start_session(s, row.name, ttl_s=ttl_s)
+            limiter.succeeded(s, username)
     if row is None:
-        limiter.failed(client, username)
+        limiter.failed(db, client, username)
         ctx = {"next": _safe_next(next), "error": "wrong user or password", "username": username}
         return render(request, "login.html", ctx, status_code=401)
-    limiter.succeeded(username)
     request.session.clear()  # a fresh session (and CSRF token) on sign-in: no fixation
     request.session[SESSION_KEY] = sid
     csrf_token(request)
