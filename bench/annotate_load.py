@@ -47,6 +47,10 @@ import aiohttp
 import httpx
 from sqlalchemy import create_engine, func, select, text
 
+# The server's CPU is read the same way as the web bench's (this folder is on sys.path when
+# the script runs).
+from web_load import server_cpu_s
+
 from qianmo.annotate import claim, create_campaign, parse_config, parse_spec, submit_next
 from qianmo.settings import Settings
 from qianmo.standard import new_id, validate_record
@@ -217,20 +221,6 @@ async def _http_annotators(url: str, tokens: dict[str, str]) -> tuple[float, lis
         return time.perf_counter() - start, latencies
 
 
-def _cpu_seconds(pgid: int) -> float:
-    """CPU time (user + system) used so far by the server's processes (its process group:
-    `qianmo serve` answers in one process per core), from /proc."""
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended meanwhile
-            continue
-        if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def _http_route_exists(url: str) -> bool:
     spec = httpx.get(f"{url}/api/v1/openapi.json", timeout=10).json()
     return "/api/v1/annotate/campaigns/{name}/claim" in spec.get("paths", {})
@@ -305,9 +295,9 @@ def bench(
         proc, url = _serve(home, db_url)
         try:
             if _http_route_exists(url):
-                cpu0, client0 = _cpu_seconds(proc.pid), time.process_time()
+                cpu0, client0 = server_cpu_s(proc.pid), time.process_time()
                 results["http"] = asyncio.run(_http_annotators(url, tokens))
-                server_cpu = _cpu_seconds(proc.pid) - cpu0
+                server_cpu = server_cpu_s(proc.pid) - cpu0
                 client_cpu = time.process_time() - client0
             else:
                 print("  http     skipped: this build has no /api/v1/annotate routes")

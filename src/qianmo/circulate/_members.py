@@ -88,6 +88,26 @@ def _numbers(chunks: list[np.ndarray[Any, Any]], dtype: Any) -> np.ndarray[Any, 
     return out
 
 
+def _decision_pages(
+    ids: pa.Array,
+    versions: np.ndarray[Any, Any],
+    hashes: pa.Array,
+    codes: np.ndarray[Any, Any],
+    labels: list[str],
+) -> Iterator[tuple[str, int, str, str]]:
+    """(id, version, content hash, label of the code) of each row, a page of Python values at
+    a time: the decision table of members and of denials alike."""
+    for start in range(0, len(ids), _PAGE):
+        stop = start + _PAGE
+        yield from zip(
+            ids[start:stop].to_pylist(),
+            versions[start:stop].tolist(),
+            hashes[start:stop].to_pylist(),
+            [labels[c] for c in codes[start:stop].tolist()],
+            strict=True,
+        )
+
+
 class MemberTable:
     """Allowed records in id order: identity columns plus a profile number each.
 
@@ -149,15 +169,7 @@ class MemberTable:
         """(id, version, content hash, `allow` or `allow:no-train`) of every member, in id
         order, a page at a time."""
         labels = ["allow" if p.train else "allow:no-train" for p in self.profiles]
-        for start in range(0, len(self), _PAGE):
-            stop = start + _PAGE
-            yield from zip(
-                self.ids[start:stop].to_pylist(),
-                self.versions[start:stop].tolist(),
-                self.hashes[start:stop].to_pylist(),
-                [labels[c] for c in self.codes[start:stop].tolist()],
-                strict=True,
-            )
+        return _decision_pages(self.ids, self.versions, self.hashes, self.codes, labels)
 
     def snapshot_rows(self, start: int, stop: int) -> list[tuple[str, int, str, str]]:
         """(record id, version, content hash, split) of members start..stop."""
@@ -240,16 +252,7 @@ class DenialTable:
 
     def decision_rows(self) -> Iterator[tuple[str, int, str, str]]:
         """(id, version, content hash, rule) of every denial, in id order, a page at a time."""
-        rules = self.rules()
-        for start in range(0, len(self), _PAGE):
-            stop = start + _PAGE
-            yield from zip(
-                self.ids[start:stop].to_pylist(),
-                self.versions[start:stop].tolist(),
-                self.hashes[start:stop].to_pylist(),
-                [rules[c] for c in self.codes[start:stop].tolist()],
-                strict=True,
-            )
+        return _decision_pages(self.ids, self.versions, self.hashes, self.codes, self.rules())
 
     def __iter__(self) -> Iterator[Denial]:
         ids, hashes = self.ids.to_pylist(), self.hashes.to_pylist()
