@@ -261,8 +261,11 @@ def submit_in(
     user: str,
     answers: dict[str, Any],
     duration_ms: int | None,
+    *,
+    audit_now: bool = True,
 ) -> tuple[Submitted, str]:
-    """`submit` inside an open write transaction; with the campaign's name."""
+    """`submit` inside an open write transaction; with the campaign's name. `audit_now=False`
+    leaves the audit entry to the caller (`audit_label`), to append after its other work."""
     conn = s.connection()
     lease = own_lease(conn, assignment_id, user)
     info = campaign_info(db, conn, BY_ID.run(conn, {"cid": lease.campaign_id}).one())
@@ -280,11 +283,14 @@ def submit_in(
         if remaining <= 0 and state == "open":
             campaign = Campaign(info.id, info.name, info.status, info.config)
             state = settle_if_complete(s, campaign, info.questions, lease.item_id)
-    audit(
-        s,
-        actor=user,
-        action="annotate.label",
-        object_type="annotation_item",
-        object_ids=[lease.item_id],
-    )
+    if audit_now:
+        audit_label(s, user, lease.item_id)
     return Submitted(lease.item_id, count, state, status), info.name
+
+
+def audit_label(s: Session, user: str, item_id: str) -> None:
+    """The submit's audit entry. Appending locks the audit chain's head until commit (on
+    PostgreSQL every writer queues there), so a transaction appends it as its last statement."""
+    audit(
+        s, actor=user, action="annotate.label", object_type="annotation_item", object_ids=[item_id]
+    )
