@@ -32,10 +32,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -47,9 +43,9 @@ import aiohttp
 import httpx
 from sqlalchemy import create_engine, func, select, text
 
-# The server's CPU is read the same way as the web bench's (this folder is on sys.path when
-# the script runs).
-from web_load import server_cpu_s
+# The server is started, stopped and its CPU read as by the web bench (this folder is on
+# sys.path when the script runs).
+from web_load import server_cpu_s, start_server, stop_server
 
 from qianmo.annotate import claim, create_campaign, parse_config, parse_spec, submit_next
 from qianmo.settings import Settings
@@ -160,39 +156,6 @@ def _bare(db: Database) -> Callable[[list[float]], None]:
     return work
 
 
-def _serve(home: Path, db_url: str | None) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {
-        **os.environ,
-        "QIANMO_HOME": str(home),
-        "QIANMO_SECRET_KEY": "bench-secret-key-1234",
-    }
-    if db_url:
-        env["QIANMO_DATABASE_URL"] = db_url
-    cmd = [sys.executable, "-c", "from qianmo.cli import main; main()", "serve"]
-    cmd += ["--port", str(port), "--no-worker"]
-    if os.environ.get("BENCH_SERVER_CMD"):  # e.g. a profiling wrapper
-        cmd = [sys.executable, os.environ["BENCH_SERVER_CMD"], str(port)]
-    proc = subprocess.Popen(
-        cmd,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,  # its server processes form one group: CPU, and stopping
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/login", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
-    raise SystemExit("the server did not start")
-
-
 async def _http_annotators(url: str, tokens: dict[str, str]) -> tuple[float, list[float]]:
     latencies: list[float] = []
     # aiohttp, not httpx: the clients share the 2-core machine with the server, and httpx
@@ -292,7 +255,7 @@ def bench(
     results = {}
     server_cpu = client_cpu = 0.0
     if http:
-        proc, url = _serve(home, db_url)
+        proc, url = start_server(home, None, {"QIANMO_DATABASE_URL": db_url} if db_url else None)
         try:
             if _http_route_exists(url):
                 cpu0, client0 = server_cpu_s(proc.pid), time.process_time()
@@ -302,8 +265,7 @@ def bench(
             else:
                 print("  http     skipped: this build has no /api/v1/annotate routes")
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
+            stop_server(proc)
     results["service"] = _threads([_annotator(db, n) for n in tokens])
     floor_elapsed, floor_lat = _threads([_bare(db) for _ in tokens])
     floor = len(floor_lat) / floor_elapsed

@@ -103,22 +103,24 @@ def build_workspace(home: Path, n: int) -> str:
     return token
 
 
-def start_server(home: Path, workers: int | None) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    home: Path, workers: int | None, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`qianmo serve` on a free loopback port, in a process group of its own (its server
+    processes go with it: `stop_server`); BENCH_SERVER_CMD names a wrapper script to run
+    instead (e.g. a profiler), which gets the port as its argument."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "QIANMO_HOME": str(home), "QIANMO_SECRET_KEY": "bench-secret-key-1234"}
+    env.update(extra_env or {})
+    cmd = [sys.executable, "-c", "from qianmo.cli import main; main()", "serve"]
+    cmd += ["--port", str(port), "--no-worker"]
+    cmd += ["--workers", str(workers)] if workers else []
+    if os.environ.get("BENCH_SERVER_CMD"):
+        cmd = [sys.executable, os.environ["BENCH_SERVER_CMD"], str(port)]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from qianmo.cli import main; main()",
-            "serve",
-            "--port",
-            str(port),
-            "--no-worker",
-            *(["--workers", str(workers)] if workers else []),
-        ],
+        cmd,
         env=env,
         stdout=subprocess.DEVNULL,
         start_new_session=True,  # its server processes go with it (stop_server)
