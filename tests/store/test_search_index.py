@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from alembic import command
 from sqlalchemy import delete, text
@@ -73,6 +75,15 @@ def _steps_small_and_large(db: Database) -> tuple[int, int]:
     return small, _steps_to_edit_one(db, first[5].id)
 
 
+def _workspace_before_the_key_table(tmp_path: Path) -> Database:
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = _config()
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "annotate02")
+    return db
+
+
 def test_an_edit_costs_the_same_however_large_the_index(db: Database) -> None:
     if not db.is_sqlite:
         pytest.skip("SQLite only")
@@ -82,22 +93,14 @@ def test_an_edit_costs_the_same_however_large_the_index(db: Database) -> None:
 
 def test_the_old_triggers_scanned_the_index(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # The control for the test above: before the key table, an edit's cost grew with the index.
-    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
-    cfg = _config()
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "annotate02")
+    db = _workspace_before_the_key_table(tmp_path)
     small, large = _steps_small_and_large(db)
     db.dispose()
     assert large > 20 * max(small, 1), (small, large)
 
 
 def test_upgrade_keys_the_entries_of_an_existing_workspace(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
-    cfg = _config()
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "annotate02")
+    db = _workspace_before_the_key_table(tmp_path)
     old = make_record(content={"text": "written before the key table"})
     with db.write() as s:
         add_records(s, [old], actor="t")
