@@ -219,6 +219,11 @@ _RECORD_OF_ITEM = Prepared(
 )
 
 
+def item_record(conn: Connection, item_id: str) -> Record:
+    """The record an annotation item shows (claims show it; submits check answers against it)."""
+    return to_record(_RECORD_OF_ITEM.run(conn, {"item": item_id}).one()[0])
+
+
 def _task(
     conn: Connection,
     info: CampaignInfo,
@@ -227,8 +232,7 @@ def _task(
     questions: list[Question],
     expires: datetime,
 ) -> Task:
-    data = _RECORD_OF_ITEM.run(conn, {"item": item_id}).one()[0]
-    return Task(aid, info.name, item_id, to_record(data), questions, expires)
+    return Task(aid, info.name, item_id, item_record(conn, item_id), questions, expires)
 
 
 # Built claim statements, by everything baked into them; the viewer's organisations are part of

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 from qianmo.annotate._answers import check_answer, matches_gold
 from qianmo.annotate._cache import BY_ID, CampaignInfo, campaign_info
 from qianmo.annotate._campaigns import Campaign
-from qianmo.annotate._claim import Lease, end_lease, own_lease
+from qianmo.annotate._claim import Lease, end_lease, item_record, own_lease
 from qianmo.annotate._counts import recount_remaining
 from qianmo.annotate._settle import settle_if_complete
-from qianmo.annotate._tables import ITEMS, LABELS, RECORDS, SLOTS, STATS
+from qianmo.annotate._tables import ITEMS, LABELS, SLOTS, STATS
 from qianmo.errors import QianmoError
-from qianmo.standard import Record, new_id, utcnow
+from qianmo.standard import new_id, utcnow
 from qianmo.store import (
     AnnotationAssignmentRow,
     AnnotationItemRow,
@@ -32,7 +32,6 @@ from qianmo.store import (
     Prepared,
     arg,
     audit,
-    to_record,
 )
 
 
@@ -50,22 +49,11 @@ def _checked(
     known = {q.name for _, q in info.questions}
     if unknown := sorted(set(answers) - known):
         raise QianmoError(f"no question {unknown[0]!r} on this item", field="answers")
-    record = _record(conn, lease.item_id) if info.needs_record else None
+    record = item_record(conn, lease.item_id) if info.needs_record else None
     return {
         q.name: check_answer(q, answers.get(q.name), record)  # type: ignore[arg-type]
         for _, q in info.questions
     }
-
-
-_RECORD = Prepared(
-    select(RECORDS.c.data)
-    .select_from(ITEMS.join(RECORDS, RECORDS.c.id == ITEMS.c.record_id))
-    .where(ITEMS.c.id == arg("item"))
-)
-
-
-def _record(conn: Connection, item_id: str) -> Record:
-    return to_record(_RECORD.run(conn, {"item": item_id}).one()[0])
 
 
 def hold_pending(session: Session, campaign_id: str, user_id: str) -> int:
