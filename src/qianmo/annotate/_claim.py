@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -52,6 +53,7 @@ from qianmo.standard import Record, new_id, utcnow
 from qianmo.store import Database, Prepared, Viewer, arg, to_record, visible_condition
 
 CLAIM_ATTEMPTS = 8
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -454,15 +456,24 @@ def _claim_once(db: Database, name: str, user: str, now: datetime) -> Task | Non
         return claim_in(db, s.connection(), name, user, now)
 
 
-def claim(db: Database, campaign: str, user: str, *, now: datetime | None = None) -> Task | None:
-    """The annotator's next item under a lease, or None when nothing is left for them."""
+def retry_lost_races(attempt: Callable[[], T], what: str, object_id: str) -> T:
+    """`attempt` (one write transaction holding a claim) until it does not lose a race.
+
+    An IntegrityError is a race the constraints caught: the transaction rolled back as a
+    whole, so trying it again in a fresh one takes another slot.
+    """
     for _ in range(CLAIM_ATTEMPTS):
         try:
-            return _claim_once(db, campaign, user, now or utcnow())
+            return attempt()
         except IntegrityError:
-            continue  # lost a race the constraints caught; take another slot
-    raise QianmoError(
-        "could not claim an item (too much contention); try again", object_id=campaign
+            continue
+    raise QianmoError(f"could not {what} (too much contention); try again", object_id=object_id)
+
+
+def claim(db: Database, campaign: str, user: str, *, now: datetime | None = None) -> Task | None:
+    """The annotator's next item under a lease, or None when nothing is left for them."""
+    return retry_lost_races(
+        lambda: _claim_once(db, campaign, user, now or utcnow()), "claim an item", campaign
     )
 
 

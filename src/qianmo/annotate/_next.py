@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
-from qianmo.annotate._claim import CLAIM_ATTEMPTS, Task, claim_in
+from qianmo.annotate._claim import Task, claim_in, retry_lost_races
 from qianmo.annotate._submit import Submitted, audit_label, submit_in
 from qianmo.errors import QianmoError
 from qianmo.standard import utcnow
@@ -75,13 +73,10 @@ def submit_next(
 
     With `campaign`, a lease of another campaign is refused (the page names its campaign).
     """
-    for _ in range(CLAIM_ATTEMPTS):
-        try:
-            return _once(db, assignment_id, user, answers, duration_ms, now, campaign)
-        except IntegrityError:
-            # The claim lost a race the constraints caught (as in `claim`): the whole
-            # transaction rolled back, the submit with it, so both are tried again.
-            continue
-    raise QianmoError(
-        "could not claim the next item (too much contention); try again", object_id=assignment_id
+    # A claim that loses a race rolls the whole transaction back, the submit with it, so
+    # both are tried again.
+    return retry_lost_races(
+        lambda: _once(db, assignment_id, user, answers, duration_ms, now, campaign),
+        "claim the next item",
+        assignment_id,
     )
