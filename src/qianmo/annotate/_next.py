@@ -47,16 +47,15 @@ def _once(
                 f"this assignment belongs to campaign {campaign}", object_id=assignment_id
             )
         try:
-            task = claim_in(db, s.connection(), campaign, user, now or utcnow())
+            task, refused = claim_in(db, s.connection(), campaign, user, now or utcnow()), ""
         except QianmoError as e:
             # A refused claim (paused, campaign closed, deadline) raises before it writes
             # anything: the submit still commits, and the refusal is reported beside it.
-            audit_label(s, user, done.item_id)
-            return SubmittedNext(done, None, str(e))
+            task, refused = None, str(e)
         # Last: the audit entry holds the chain's head until commit, and the claim before it
         # would otherwise hold every other writer behind this one (50 annotators on PostgreSQL).
         audit_label(s, user, done.item_id)
-        return SubmittedNext(done, task)
+        return SubmittedNext(done, task, refused)
 
 
 def submit_next(
