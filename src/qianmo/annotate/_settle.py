@@ -38,7 +38,11 @@ def item_labels(session: Session, item_id: str) -> list[tuple[str, str, Any, str
 
 
 def annotators_of(session: Session, item_id: str) -> list[str]:
-    return sorted({name for _, name, _, _ in item_labels(session, item_id)})
+    return _names(item_labels(session, item_id))
+
+
+def _names(labels: list[tuple[str, str, Any, str]]) -> list[str]:
+    return sorted({name for _, name, _, _ in labels})
 
 
 def proposals(session: Session, item: AnnotationItemRow, rule: str) -> tuple[bool, dict[str, Any]]:
@@ -76,12 +80,21 @@ def write_back(
     *,
     reviewer: str | None,
     reject: bool = False,
+    labels: list[tuple[str, str, Any, str]] | None = None,
+    active: Sequence[tuple[str, Question]] | None = None,
 ) -> None:
-    """Settle the item and write the result to its record, with lineage naming the people."""
-    annotators = annotators_of(session, item.id)
+    """Settle the item and write the result to its record, with lineage naming the people.
+
+    A caller that has just read the item's `labels` and the campaign's `active` questions in
+    this transaction passes them, so they are not read again."""
+    if labels is None:
+        labels = item_labels(session, item.id)
+    if active is None:
+        active = active_questions(session, campaign.id)
+    annotators = _names(labels)
     actor = reviewer or f"campaign:{campaign.name}"
     record = get_record(session, item.record_id)
-    questions = {q.name: q for _, q in active_questions(session, campaign.id)}
+    questions = {q.name: q for _, q in active}
     edited = None if reject else _apply(record, questions, result)
     if edited is not None:
         step = LineageStep(
@@ -158,10 +171,10 @@ def settle_if_complete(
     if any(q.type in EDITING for _, q in questions):
         item = session.get(AnnotationItemRow, item_id, populate_existing=True)
         assert item is not None
-        write_back(session, campaign, item, result, reviewer=None)
+        write_back(session, campaign, item, result, reviewer=None, labels=labels, active=questions)
         session.flush()
         return item.state
-    annotators = sorted({name for _, name, _, _ in labels})
+    annotators = _names(labels)
     status = Status.REJECTED if campaign.config.rejects(result) else Status.ACCEPTED
     data = dict(_RECORD_DATA.run(conn, {"id": record_id}).one()[0])
     data["status"] = status.value
