@@ -26,7 +26,7 @@ from qianmo.circulate._release import get_release
 from qianmo.circulate._rules import RuleTable, load_rules
 from qianmo.circulate._splits import SPLITS
 from qianmo.errors import QianmoError
-from qianmo.standard import content_text
+from qianmo.standard import canonical_json, content_text
 from qianmo.store import Database, RecordVersionRow, ReleaseMemberRow
 
 FORMATS = ("jsonl", "parquet", "hf")
@@ -108,11 +108,6 @@ def export_columns(datas: list[dict[str, Any]], secret: bytes, rules: RuleTable)
     }
 
 
-def export_row(data: dict[str, Any], secret: bytes, rules: RuleTable) -> dict[str, Any]:
-    """One released row (see `export_columns`)."""
-    return {name: values[0] for name, values in export_columns([data], secret, rules).items()}
-
-
 def _parse(text: Any) -> dict[str, Any]:
     """A stored JSON document read as text, parsed by orjson (several times faster than the JSON
     type; one call a document, faster than one call for a page joined into an array). PostgreSQL's
@@ -153,15 +148,14 @@ def _arrow_page(page: Page) -> pa.RecordBatch:
     """A page as one Arrow record batch, the JSON columns as sorted-key JSON text."""
     arrays = [
         pa.array(
-            [_dumps(v) for v in page[f.name]] if f.name in JSON_COLUMNS else page[f.name], f.type
+            [canonical_json(v).decode() for v in page[f.name]]
+            if f.name in JSON_COLUMNS
+            else page[f.name],
+            f.type,
         )
         for f in SCHEMA
     ]
     return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
-
-
-def _dumps(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _write_jsonl(pages: Iterator[Page], path: Path) -> None:
@@ -170,8 +164,7 @@ def _write_jsonl(pages: Iterator[Page], path: Path) -> None:
             names = list(page)
             f.write(
                 b"".join(
-                    orjson.dumps(dict(zip(names, row, strict=True)), option=orjson.OPT_SORT_KEYS)
-                    + b"\n"
+                    canonical_json(dict(zip(names, row, strict=True))) + b"\n"
                     for row in zip(*page.values(), strict=True)
                 )
             )
@@ -188,7 +181,7 @@ def _hf_schema() -> pa.Schema:
     from datasets import Features
 
     features = Features.from_arrow_schema(SCHEMA).to_dict()
-    meta = orjson.dumps({"info": {"features": features}}, option=orjson.OPT_SORT_KEYS)
+    meta = canonical_json({"info": {"features": features}})
     return SCHEMA.with_metadata({b"huggingface": meta})
 
 

@@ -67,7 +67,7 @@ def summarise(report: CheckReport) -> dict[str, Any]:
         "records": len(members),
         "selected": report.selected,
         "splits": dict(zip(SPLITS, totals, strict=True)),
-        "no_train": sum(n for p, n in live if not p.train),
+        "no_train": report.no_train,
         "left_out": report.left_out(),
         "license": report.license_expression(),
         "attributions": report.attributions(),

@@ -2,9 +2,10 @@
 
 A release check reads hundreds of thousands of stored records. Validating each into a pydantic
 `Record` cost about 0.6 ms a record (cProfile, 20k records: 11 of 17 s of the check), although
-every stored record was validated when it was written. A view is built straight from the stored
-JSON (`from_data`) or from a `Record` (`from_record`); both give equal views for the same record,
-which `tests/circulate/test_view.py` checks over the decision table's cases.
+every stored record was validated when it was written. A view is built from the values the
+database picks out of the stored JSON (`from_values`) or from a `Record` (`from_record`); both
+give equal views for the same record, which `tests/circulate/test_view.py` checks over the
+decision table's cases.
 """
 
 from __future__ import annotations
@@ -104,40 +105,9 @@ class RecordView:
     step_types: frozenset[str]
 
     @classmethod
-    def from_data(cls, data: dict[str, Any]) -> RecordView:
-        """From a stored record's JSON (`Record.to_json()`), trusted: it was validated on write."""
-        source: dict[str, Any] = data["source"]
-        quality: dict[str, Any] = data.get("quality") or _EMPTY
-        lineage: dict[str, Any] = data.get("lineage") or _EMPTY
-        return cls(
-            id=data["id"],
-            version=data.get("version", 1),
-            content_hash=data.get("content_hash", ""),
-            kind=data["kind"],
-            lang=data.get("lang", "und"),
-            domain=data["domain"] if data.get("domain") else None,
-            status=data.get("status", "raw"),
-            source_name=source["name"],
-            org=source.get("org") or "",
-            license=source.get("license", "LicenseRef-unknown"),
-            tlp=source.get("tlp", "CLEAR"),
-            classification=data.get("classification", "general"),
-            personal_info=data.get("personal_info", "unknown"),
-            eval_only=bool(data.get("eval_only", False)),
-            restrictions=tuple(data.get("restrictions") or ()),
-            flags=quality.get("flags") or _EMPTY,
-            score=quality.get("score"),
-            root=lineage.get("root"),
-            has_parents=bool(lineage.get("parents")),
-            step_types=frozenset(s["type"] for s in steps)
-            if (steps := lineage.get("steps"))
-            else _NONE,
-        )
-
-    @classmethod
     def from_values(cls, rid: str, values: list[Any]) -> RecordView:
         """From the values at `PICKED_PATHS` (null when missing) of a stored record, as a check
-        reads them; the same defaults as `from_data`."""
+        reads them; a missing value gets the `Record` model's default."""
         version, chash, score, root, kind, lang, domain, status, name, org, lic, tlp = values[:12]
         cls_, pi, ev, rs, flags, parents, steps = values[12:]
         return cls(

@@ -9,6 +9,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from qianmo.ingest.sources import import_source, sync_source
+from qianmo.ingest.sources._catalog import Catalog
+from qianmo.ingest.sources._common import SourceObject
+from qianmo.ingest.sources._derive import derive_items
+from qianmo.ingest.sources._formats import FORMATS
 from qianmo.standard import Record, Status
 from qianmo.store import Database, ImportRow, RecordFilter, SourceFileRow, list_records
 
@@ -121,3 +125,22 @@ def test_derived_items_are_valid_records(db: Database, tmp_path: Path) -> None:
     assert len(items) > 20
     for item in items:
         assert Record.model_validate(item.model_dump()) == item
+
+
+def test_built_items_equal_their_full_validation() -> None:
+    """The items `derive_items` builds (before any store round trip, which validates on read)
+    carry every field, and each is exactly what validating it gives."""
+    read = [
+        (FORMATS[name].family, o)
+        for name, path in (("cve", FIX / "cve"), ("kev", FIX / "kev.json"))
+        for o in FORMATS[name].reader(path, {}, on_reject=None)
+        if isinstance(o, SourceObject) and not o.withdrawn
+    ]
+    catalog = Catalog()
+    catalog.add_objects(o for _, o in read)
+    items = [i for family, o in read for i in derive_items(o, family, catalog)]
+    assert len(items) > 20
+    for item in items:
+        assert set(vars(item)) == set(Record.model_fields)
+        again = Record.model_validate(item.model_dump())
+        assert again == item and again.model_dump() == item.model_dump()
