@@ -5,24 +5,15 @@ disagreement and the record page shows the new version and lineage naming the ca
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Page, expect
 
 from qianmo.annotate import claim, create_campaign, export_rows, parse_config, parse_spec, submit
 from qianmo.store import Database, add_records
-from tests.helpers.accounts import PASSWORD
+from tests.helpers.browser import DIALOG_WAIT_MS, catch_dialogs, sign_in
 from tests.helpers.live import CONTROL_PATH, XSS, LiveSite
 from tests.helpers.records import make_record
 
 pytestmark = pytest.mark.browser
-DIALOG_WAIT_MS = 400
-
-
-def _sign_in(page: Page, user: str) -> None:
-    page.goto("/login")
-    page.get_by_label("User").fill(user)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator(".who")).to_have_text(user)
 
 
 def _campaign(db: Database, name: str, questions: list[str], texts: list[str], k: int) -> list[str]:
@@ -38,24 +29,13 @@ def _campaign(db: Database, name: str, questions: list[str], texts: list[str], k
     return ids
 
 
-def _dialogs(page: Page) -> list[str]:
-    seen: list[str] = []
-
-    def on_dialog(d: Dialog) -> None:
-        seen.append(d.message)
-        d.dismiss()
-
-    page.on("dialog", on_dialog)
-    return seen
-
-
 def test_three_items_labelled_with_the_keyboard_alone(page: Page, live_site: LiveSite) -> None:
     texts = ["Is port 22 SSH?", "Is CVE-2021-44228 Log4Shell?", XSS]
     _campaign(
         live_site.db, "kbd", ["correct:choice[yes,no,unsure]", "quality:rating[1-5]"], texts, 1
     )
-    dialogs = _dialogs(page)
-    _sign_in(page, "a-annotator")
+    dialogs = catch_dialogs(page)
+    sign_in(page, "a-annotator")
     page.goto("/annotate/kbd/label")
     page.evaluate("window.notReloaded = true")
     seen = []
@@ -87,7 +67,7 @@ def test_three_items_labelled_with_the_keyboard_alone(page: Page, live_site: Liv
 
 def test_skip_and_discard_keys(page: Page, live_site: LiveSite) -> None:
     _campaign(live_site.db, "keys", ["better:preference"], ["first pair", "second pair"], 1)
-    _sign_in(page, "a-annotator")
+    sign_in(page, "a-annotator")
     page.goto("/annotate/keys/label")
     first = page.locator('pre[data-field="question"]').inner_text()
     expect(page.locator("fieldset.question.current")).to_be_visible()
@@ -103,8 +83,8 @@ def test_skip_and_discard_keys(page: Page, live_site: LiveSite) -> None:
 
 def test_labelling_page_shows_a_payload_literally(page: Page, live_site: LiveSite) -> None:
     _campaign(live_site.db, "xss", ["correct:choice[yes,no]"], [XSS], 1)
-    dialogs = _dialogs(page)
-    _sign_in(page, "a-annotator")
+    dialogs = catch_dialogs(page)
+    sign_in(page, "a-annotator")
     page.goto("/annotate/xss/label")
     expect(page.locator('pre[data-field="question"]')).to_have_text(XSS)
     page.wait_for_timeout(DIALOG_WAIT_MS)
@@ -126,7 +106,7 @@ def test_a_reviewer_settles_a_disagreement(page: Page, live_site: LiveSite) -> N
         task = claim(db, "rev", who)
         assert task is not None
         submit(db, task.assignment_id, who, answers)
-    _sign_in(page, "a-reviewer")
+    sign_in(page, "a-reviewer")
     page.goto("/annotate")
     page.locator('tr[data-campaign="rev"]').get_by_role("link", name="Review").click()
     page.get_by_role("link", name="Review ").first.click()

@@ -8,38 +8,17 @@ import json
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.helpers.accounts import PASSWORD
+from tests.helpers.browser import DIALOG_WAIT_MS, catch_dialogs, sign_in
 from tests.helpers.live import CONTROL_PATH, XSS, LiveSite
 
 pytestmark = pytest.mark.browser
-# Long enough for a would-be onerror on a 404 image to fire after load.
-DIALOG_WAIT_MS = 400
-
-
-def _sign_in(page: Page, user: str = "a-viewer") -> None:
-    page.goto("/login")
-    page.get_by_label("User").fill(user)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator(".who")).to_have_text(user)
-
-
-def _dialogs(page: Page) -> list[str]:
-    seen: list[str] = []
-
-    def on_dialog(d: Dialog) -> None:
-        seen.append(d.message)
-        d.dismiss()
-
-    page.on("dialog", on_dialog)
-    return seen
 
 
 def test_sign_in_filter_and_search_in_chinese(page: Page, live_site: LiveSite) -> None:
     recs = live_site.records
-    _sign_in(page)
+    sign_in(page)
     expect(page.get_by_role("link", name=recs["en"].id)).to_be_visible()
     expect(page.get_by_role("link", name=recs["hidden"].id)).to_have_count(0)
     page.get_by_label("Kind").select_option("qa")
@@ -55,8 +34,8 @@ def test_sign_in_filter_and_search_in_chinese(page: Page, live_site: LiveSite) -
 
 
 def test_payload_shows_literally_and_never_runs(page: Page, live_site: LiveSite) -> None:
-    dialogs = _dialogs(page)
-    _sign_in(page)
+    dialogs = catch_dialogs(page)
+    sign_in(page)
     page.goto(f"/records/{live_site.records['xss'].id}")
     expect(page.locator('pre[data-field="text"]')).to_have_text(XSS)
     page.wait_for_timeout(DIALOG_WAIT_MS)
@@ -88,7 +67,7 @@ def test_import_job_finishes_on_the_jobs_page(
     ]
     upload = tmp_path / "advisories.jsonl"
     upload.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
-    _sign_in(page, "a-contributor")
+    sign_in(page, "a-contributor")
     page.goto("/jobs")
     page.get_by_label("Import a file").set_input_files(upload)
     page.get_by_role("button", name="Import", exact=True).click()
