@@ -14,16 +14,21 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from qianmo.store._prepared import wrapped_error
+
 
 def insert_rows(
     session: Session, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
     """INSERT `rows` (tuples in the order of `columns`) into `table` in the session's
-    transaction."""
+    transaction, after flushing its pending changes (as `Prepared.on_session` does: the rows'
+    parents may have just been added). A driver error comes out as SQLAlchemy's."""
     if not rows:
         return
     for name in columns:
         table.c[name]  # a KeyError here, not an SQL error later, for a column that is not there
+    if session.autoflush:
+        session.flush()  # returns at once when nothing is pending
     connection = session.connection()
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     sql = (
@@ -33,5 +38,7 @@ def insert_rows(
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.executemany(sql, rows)
+    except Exception as e:
+        raise wrapped_error(connection, sql, e) from e
     finally:
         cursor.close()

@@ -93,7 +93,7 @@ class Prepared:
             rows = cursor.fetchall() if cursor.description is not None else []
             count = cursor.rowcount
         except Exception as e:
-            raise _wrapped(conn, form, e) from e
+            raise wrapped_error(conn, form.sql, e) from e
         finally:
             cursor.close()
         if rows and any(form.results):
@@ -116,17 +116,17 @@ class Prepared:
         try:
             cursor.executemany(form.sql, [self._params(form, p) for p in params])
         except Exception as e:
-            raise _wrapped(conn, form, e) from e
+            raise wrapped_error(conn, form.sql, e) from e
         finally:
             cursor.close()
 
 
-def _wrapped(conn: Connection, form: _Form, error: Exception) -> Exception:
+def wrapped_error(conn: Connection, sql: str, error: Exception) -> Exception:
     """The driver's error as SQLAlchemy's (IntegrityError…), as callers catch those."""
     base = conn.dialect.loaded_dbapi.Error
     if not isinstance(error, base):
         return error
-    return exc.DBAPIError.instance(form.sql, None, error, base, dialect=conn.dialect)
+    return exc.DBAPIError.instance(sql, None, error, base, dialect=conn.dialect)
 
 
 @dataclass(frozen=True)

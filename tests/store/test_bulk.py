@@ -1,0 +1,38 @@
+"""Rows inserted through the driver's executemany, in the session's transaction."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import pytest
+from sqlalchemy import Table, exc, func, select
+
+from qianmo.store import Database, ReleaseRow, insert_rows
+from qianmo.store._models import ReleaseMemberRow
+
+MEMBERS = cast(Table, ReleaseMemberRow.__table__)
+COLUMNS = ("release_id", "record_id", "record_version", "content_hash", "split")
+
+
+def _release(release_id: str) -> ReleaseRow:
+    return ReleaseRow(id=release_id, name=release_id, version="1.0.0", request={})
+
+
+def test_rows_follow_a_parent_the_session_has_not_flushed_yet(db: Database) -> None:
+    with db.write() as s:
+        s.add(_release("rel-1"))  # pending: the members' foreign key needs it written first
+        insert_rows(s, MEMBERS, COLUMNS, [("rel-1", f"r{i}", 1, "h" * 64, "train") for i in (1, 2)])
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(MEMBERS)) == 2
+
+
+def test_a_duplicate_row_raises_sqlalchemys_integrity_error(db: Database) -> None:
+    row = ("rel-2", "r1", 1, "h" * 64, "train")
+    with pytest.raises(exc.IntegrityError), db.write() as s:
+        s.add(_release("rel-2"))
+        insert_rows(s, MEMBERS, COLUMNS, [row, row])
+
+
+def test_an_unknown_column_is_refused_before_any_sql(db: Database) -> None:
+    with pytest.raises(KeyError), db.write() as s:
+        insert_rows(s, MEMBERS, ("release_id", "nope"), [("rel-3", 1)])
