@@ -13,8 +13,12 @@ from qianmo.store._models import LoginFailureRow
 from qianmo.store._sessions import as_utc
 
 
+def _user_key(user: str) -> str:
+    return f"user:{user}"[:200]
+
+
 def _keys(client: str, user: str) -> list[str]:
-    return [f"ip:{client}"[:200], f"user:{user}"[:200]]
+    return [f"ip:{client}"[:200], _user_key(user)]
 
 
 def login_wait_s(session: Session, client: str, user: str, *, limit: int, window_s: float) -> int:
@@ -45,4 +49,4 @@ def record_login_failure(session: Session, client: str, user: str, *, window_s: 
 
 def clear_login_failures(session: Session, user: str) -> None:
     """A successful sign-in forgives the user name's failures (not the address's)."""
-    session.execute(delete(LoginFailureRow).where(LoginFailureRow.key == _keys("", user)[1]))
+    session.execute(delete(LoginFailureRow).where(LoginFailureRow.key == _user_key(user)))

@@ -127,9 +127,9 @@ def kept_export(settings: Settings, db: Database, row: ReleaseRow, fmt: str) -> 
     """The release exported in `fmt` under the workspace, made once and then reused (a release
     is immutable, and its exports are byte-identical)."""
     folder = Path(settings.home) / "exports" / "releases" / f"{row.id}-{fmt}"
-    secret = settings.secret_key.encode()
     if folder.is_dir():
         return folder
+    secret = settings.secret_key.encode()
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{row.id}-", dir=folder.parent))
     try:
