@@ -66,11 +66,6 @@ def _roll(th: np.ndarray, n: int) -> np.ndarray:
     return h
 
 
-def ngram_hashes_many(docs: Sequence[Sequence[str]], n: int) -> list[np.ndarray]:
-    """`ngram_hashes` of many token lists at once (see `ngram_hashes_of_tokens`)."""
-    return ngram_hashes_of_tokens([token_hashes(toks) for toks in docs], n)
-
-
 def ngram_hashes_of_tokens(docs: Sequence[np.ndarray], n: int) -> list[np.ndarray]:
     """n-gram hashes from each document's token hashes, in one pass over all of them
     (per-document numpy calls cost more than the arithmetic; 30 % faster here)."""
