@@ -80,22 +80,21 @@ def _plugins(names: tuple[str, ...]) -> list[Any]:
 # The keyword detector needs a denylisted word (each contains one of these stems) followed
 # by an assignment, comparison, call or quoted value, or preceded by `==`: the bare stems
 # sent nearly every security text ("key", "password" are common words there) to the scan.
-_STEMS = "key|pass|pwd|pw|secret|token|contrase"
-# "pw" covers "pwd": substring tests in C, 5× cheaper than the alternation as a regex
+# "pw" covers "pwd" (a stem is always followed by `\w*` or `\S*`); substring tests of the
+# words run in C, 5× cheaper than the alternation as a regex
 _STEM_WORDS = ("key", "pass", "pw", "secret", "token", "contrase")
+_STEMS = "|".join(_STEM_WORDS)
+# a keyword, then `=`, `:` or spaces, then a long value
+_KEYWORD_VALUE = rf"(?:{_STEMS})\w*[\"'\]]{{0,3}}(?: *[:=]| +[\"']?[\w-]{{24}})"
 _LOWER_GATES = {
     "keyword": [
         rf"(?:{_STEMS})(?:\w*[\"'\]]{{0,3}}\s*(?:[:=(]|!=|\.assign\()|\S*\s*[\"'`])",
         rf"[!=]{{2,3}}\s*\w*(?:{_STEMS})",
     ],
-    # these four: a keyword, then `=`, `:` or spaces, then a long value
-    "cloudant": [rf"(?:{_STEMS})\w*[\"'\]]{{0,3}}(?: *[:=]| +[\"']?[\w-]{{24}})", r"cloudant\.com"],
-    "ibm_cloud_iam": [rf"(?:{_STEMS})\w*[\"'\]]{{0,3}}(?: *[:=]| +[\"']?[\w-]{{24}})"],
-    "ibm_cos_hmac": [rf"(?:{_STEMS})\w*[\"'\]]{{0,3}}(?: *[:=]| +[\"']?[\w-]{{24}})"],
-    "softlayer": [
-        rf"(?:{_STEMS})\w*[\"'\]]{{0,3}}(?: *[:=]| +[\"']?[\w-]{{24}})",
-        r"api\.softlayer\.com",
-    ],
+    "cloudant": [_KEYWORD_VALUE, r"cloudant\.com"],
+    "ibm_cloud_iam": [_KEYWORD_VALUE],
+    "ibm_cos_hmac": [_KEYWORD_VALUE],
+    "softlayer": [_KEYWORD_VALUE, r"api\.softlayer\.com"],
     "aws": [r"aws.{0,20}?(?:key|pwd|pw|pass|token)"],
     "slack": [r"xox[abposr]-", r"hooks\.slack\.com"],
 }
