@@ -76,7 +76,7 @@ def _plugins(names: tuple[str, ...]) -> list[Any]:
 
 # Cheap gates in front of the per-line, per-detector scan, which was the step's main cost:
 # most texts match none and skip it. A gate must match wherever its detector could.
-# Lower-case gates run on the lower-cased text (a case-insensitive regex was 10× slower).
+# Lower-case gates run on the case-folded text (a case-insensitive regex was 10× slower).
 # The keyword detector needs a denylisted word (each contains one of these stems) followed
 # by an assignment, comparison, call or quoted value, or preceded by `==`: the bare stems
 # sent nearly every security text ("key", "password" are common words there) to the scan.
@@ -136,7 +136,8 @@ def _gates(names: tuple[str, ...]) -> Gates:
 
 def _may_hold_secret(text: str, names: tuple[str, ...]) -> bool:
     stem, rest, plain = _gates(names)
-    low = text.lower()
+    # casefold, not lower: the detectors' re.I also matches "ſ" for "s" (casefold maps it)
+    low = text.casefold()
     if stem and any(w in low for w in _STEM_WORDS) and any(g.search(low) for g in stem):
         return True
     return any(g.search(low) for g in rest) or any(g.search(text) for g in plain)
