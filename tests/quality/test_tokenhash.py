@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from qianmo.quality._minhash import ngram_hashes_of_tokens, token_ngrams
-from qianmo.quality._text import tokens
+from qianmo.quality._text import _TOKEN, tokens
 from qianmo.quality._tokenhash import CHUNK_CHARS, token_hashes_of_texts
 
 PIECES = [
@@ -59,3 +59,11 @@ def test_batched_ngrams_equal_each_documents_own() -> None:
     for n in (1, 3, 5):
         batched = ngram_hashes_of_tokens(docs, n)
         assert [h.tolist() for h in batched] == [token_ngrams(th, n).tolist() for th in docs]
+
+
+def test_the_ascii_shortcut_of_tokens_equals_the_regex() -> None:
+    rng = random.Random(3)
+    every = "".join(map(chr, range(128)))
+    texts = [every, *("".join(rng.choice(every) for _ in range(40)) for _ in range(2000))]
+    for text in texts:
+        assert tokens(text) == _TOKEN.findall(text.lower()), repr(text)
