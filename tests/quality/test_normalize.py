@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import unicodedata
 
 import pytest
 
 from qianmo.quality import Normalize, normalize_text
+from qianmo.quality._normalize import _clean, _normalize
 from qianmo.quality._step import StepStats
 from tests.helpers.records import make_record
 
@@ -83,3 +85,32 @@ def test_step_changes_once_and_leaves_code_kind_alone() -> None:
 def test_the_clean_text_shortcut_misses_nothing(text: str, expected: str) -> None:
     # each case fails exactly one of the shortcut's tests, so it must take the full path
     assert normalize_text(text) == expected
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_texts_the_shortcut_calls_clean_are_unchanged_by_the_full_path(seed: int) -> None:
+    # `_clean` restates `_prose`'s rules as cheap tests; this catches the two drifting apart
+    rng = random.Random(seed)
+    pieces = [
+        "word",
+        " ",
+        "  ",
+        "\n",
+        "\n\n\n",
+        "\t",
+        "\r",
+        "漏洞",
+        ",",
+        "：",
+        "Ａ",
+        "１",
+        "e\u0301",
+    ]
+    pieces += ["```\na  b\n```"]
+    clean = 0
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        if _clean(text):
+            clean += 1
+            assert _normalize(text) == text, repr(text)
+    assert clean > 100  # the property was exercised, not vacuously true

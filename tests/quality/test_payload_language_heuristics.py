@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import random
 
 import pytest
 
 from qianmo.quality import Heuristics, Language, PayloadGate, answer_skew, find_payloads
+from qianmo.quality._heuristics import _CODE_BLOCK, _PUNCT, _symbols
 from qianmo.quality._language import LanguageOptions, detect
 from qianmo.quality._step import StepStats
 from tests.helpers.records import make_record
@@ -173,3 +175,23 @@ def test_headers_match_case_insensitively(text: str) -> None:
 
 def test_shellcode_byte_arrays_with_spaces() -> None:
     assert find_payloads("{" + "0x31, " * 24 + "}") == ["shellcode"]
+
+
+def _symbols_by_character(text: str) -> float:
+    # the definition the fast paths of `_symbols` must keep: a loop over every character
+    prose = _CODE_BLOCK.sub("", text)
+    if len(prose) < 100:
+        return 0.0
+    odd = sum(1 for c in prose if not (c.isalnum() or c.isspace() or c in _PUNCT))
+    return (odd + 20 * prose.count("\ufffd")) / len(prose)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_symbol_share_fast_paths_equal_the_character_loop(seed: int) -> None:
+    rng = random.Random(seed)
+    pieces = ["word ", "x_y", "$", "{}", "-", "，", "漏洞", "é", "\u3000", "\ufffd", "\n", "±"]
+    pieces += ["```\n$$$\n```", "(a)", "…", "²", "\t", "#"]
+    for _ in range(200):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(20, 80)))
+        for t in (text, text.encode("ascii", "ignore").decode()):
+            assert _symbols(t) == pytest.approx(_symbols_by_character(t)), t

@@ -91,3 +91,11 @@ def test_a_source_may_keep_a_kind() -> None:
     rec = make_record(content={"text": "Report to security@vendor.example please."})
     PII(opts).run(rec, StepStats("pii"), "r")
     assert "security@vendor.example" in rec.text()
+
+
+@pytest.mark.parametrize("word", ["passport no.", "PASSPORT No.", "Paſsport #", "护照号码"])
+def test_the_passport_gate_passes_whatever_the_case_insensitive_pattern_matches(
+    word: str,
+) -> None:
+    text, counts = redact_pii(f"{word} AB1234567")
+    assert text.endswith("<PII:PASSPORT>") and counts == {"PASSPORT": 1}, text

@@ -84,6 +84,7 @@ GATED = [
     f"AccountKey={(V * 3)[:88]}",
     f'if ("{V[:12]}" == user_password) return',
     f"aws secret key is '{(V + V)[:40]}'",
+    f'db_paſsword = "{V[:16]}"',  # re.I matches ſ as s: the gate must as well
 ]
 
 

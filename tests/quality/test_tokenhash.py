@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 
-from qianmo.quality._text import tokens
+from qianmo.quality._minhash import ngram_hashes_of_tokens, token_ngrams
+from qianmo.quality._text import _TOKEN, tokens
 from qianmo.quality._tokenhash import CHUNK_CHARS, token_hashes_of_texts
 
 PIECES = [
@@ -49,3 +50,20 @@ def test_hashes_do_not_depend_on_batching() -> None:
     for text, hashes in zip(texts, together, strict=True):
         assert token_hashes_of_texts([text])[0].tolist() == hashes.tolist()
     assert token_hashes_of_texts(["SQL注入 in PHP"])[0][0] == token_hashes_of_texts(["sql"])[0][0]
+
+
+def test_batched_ngrams_equal_each_documents_own() -> None:
+    # the one-pass batch must not take n-grams across documents, nor differ for short ones
+    texts = [*_texts(200), "", "one", "one two three four five six"]
+    docs = token_hashes_of_texts(texts)
+    for n in (1, 3, 5):
+        batched = ngram_hashes_of_tokens(docs, n)
+        assert [h.tolist() for h in batched] == [token_ngrams(th, n).tolist() for th in docs]
+
+
+def test_the_ascii_shortcut_of_tokens_equals_the_regex() -> None:
+    rng = random.Random(3)
+    every = "".join(map(chr, range(128)))
+    texts = [every, *("".join(rng.choice(every) for _ in range(40)) for _ in range(2000))]
+    for text in texts:
+        assert tokens(text) == _TOKEN.findall(text.lower()), repr(text)

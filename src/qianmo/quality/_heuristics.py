@@ -59,7 +59,7 @@ _PUNCT = ".,;:!?'\"()-，。；：！？（）、"
 # What is neither a letter or digit (`\w` is exactly str.isalnum plus `_`, checked over
 # every code point), nor whitespace, nor ordinary punctuation: one regex pass instead of a
 # Python loop over characters (the step's main cost).
-_ODD = re.compile(r"[^\w\s.,;:!?'\"()\-，。；：！？（）、]|_")
+_ODD = re.compile(rf"[^\w\s{re.escape(_PUNCT)}]|_")
 # ASCII text: deleting every ASCII character that is not odd leaves the odd ones (C speed)
 _NOT_ODD = bytes(c for c in range(128) if chr(c).isalnum() or chr(c).isspace() or chr(c) in _PUNCT)
 

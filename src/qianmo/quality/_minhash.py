@@ -51,18 +51,19 @@ def token_ngrams(th: np.ndarray, n: int) -> np.ndarray:
         return th.copy()
     if len(th) < n:
         n = len(th)
+    return _roll(th, n)
+
+
+def _roll(th: np.ndarray, n: int) -> np.ndarray:
+    """Hash of every window of n consecutive token hashes in `th` (n <= len(th))."""
+    m = len(th) - n + 1
     with np.errstate(over="ignore"):
-        h = th[: len(th) - n + 1].copy()
+        h = th[:m].copy()
         for k in range(1, n):
-            h = h * _PRIME + th[k : len(th) - n + 1 + k]
+            h = h * _PRIME + th[k : k + m]
         h ^= h >> np.uint64(29)
         h *= _MIX
     return h
-
-
-def ngram_hashes_many(docs: Sequence[Sequence[str]], n: int) -> list[np.ndarray]:
-    """`ngram_hashes` of many token lists at once (see `ngram_hashes_of_tokens`)."""
-    return ngram_hashes_of_tokens([token_hashes(toks) for toks in docs], n)
 
 
 def ngram_hashes_of_tokens(docs: Sequence[np.ndarray], n: int) -> list[np.ndarray]:
@@ -70,15 +71,9 @@ def ngram_hashes_of_tokens(docs: Sequence[np.ndarray], n: int) -> list[np.ndarra
     (per-document numpy calls cost more than the arithmetic; 30 % faster here)."""
     lens = [len(th) for th in docs]
     flat = np.concatenate(docs) if docs else np.empty(0, dtype=np.uint64)
-    m = len(flat) - n + 1
-    if m <= 0:
+    if len(flat) < n:
         return [token_ngrams(th, n) for th in docs]
-    with np.errstate(over="ignore"):
-        h = flat[:m].copy()
-        for k in range(1, n):
-            h = h * _PRIME + flat[k : k + m]
-        h ^= h >> np.uint64(29)
-        h *= _MIX
+    h = _roll(flat, n)
     out, start = [], 0
     for th, size in zip(docs, lens, strict=True):
         # n-grams starting in one document and ending in the next are never taken

@@ -20,7 +20,8 @@ _SPACES = re.compile(r"[ \t\u00a0\u3000]{2,}")
 _BLANKS = re.compile(r"\n{3,}")
 # Half-width punctuation between CJK characters is written full-width in Chinese prose.
 _HALF_TO_FULL = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
-_CJK_PUNCT = re.compile(rf"(?<=[{CJK_CLASS}])([,;:?!])(?=[{CJK_CLASS}])")
+_HALF = re.escape("".join(_HALF_TO_FULL))
+_CJK_PUNCT = re.compile(rf"(?<=[{CJK_CLASS}])([{_HALF}])(?=[{CJK_CLASS}])")
 # Full-width letters and digits (ＡＢＣ１２３) are ASCII in disguise; full-width punctuation
 # is not touched (NFKC would turn ，：（） into ASCII, which is why NFKC is never used here).
 _FULLWIDTH_ALNUM = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF1A)} | {
@@ -47,9 +48,9 @@ def _prose(text: str) -> str:
 # a character class (the engine skips ahead on those): most texts are already clean and skip
 # the per-line work, which was the step's main cost. One alternation of these tests tried
 # every branch at every position and saved little.
-_FULLWIDTH = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
+_FULLWIDTH = re.compile(f"[{''.join(map(chr, _FULLWIDTH_ALNUM))}]")
 _TRAILING = re.compile(r"[^\S\n]\n")  # whitespace `rstrip` would take before a newline
-_HALF_PUNCT = re.compile(rf"[,;:?!](?<=[{CJK_CLASS}][,;:?!])(?=[{CJK_CLASS}])")
+_HALF_PUNCT = re.compile(rf"[{_HALF}](?<=[{CJK_CLASS}][{_HALF}])(?=[{CJK_CLASS}])")
 
 
 def _clean(text: str) -> bool:
@@ -76,8 +77,11 @@ def _clean(text: str) -> bool:
 
 def normalize_text(text: str) -> str:
     """Normalise prose; fenced and inline code is copied through byte for byte."""
-    if _clean(text):
-        return text
+    return text if _clean(text) else _normalize(text)
+
+
+def _normalize(text: str) -> str:
+    """`normalize_text` without the shortcut: what `_clean` must agree with."""
     parts = _CODE.split(text)
     out = [part if i % 2 else _prose(part) for i, part in enumerate(parts)]
     result = "".join(out).strip("\n")

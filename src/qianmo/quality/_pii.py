@@ -90,7 +90,8 @@ def _has_digits(text: str) -> bool:
 
 
 def _has_passport_word(text: str) -> bool:
-    return "护照" in text or "passport" in text.lower()
+    # casefold, not lower: the pattern's `(?i:` also matches "paſsport" (ſ folds to s)
+    return "护照" in text or "passport" in text.casefold()
 
 
 def _always(_: str) -> bool:

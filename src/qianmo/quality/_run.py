@@ -111,15 +111,18 @@ def _pages(db: Database, flt: RecordFilter, size: int) -> Iterator[list[str]]:
         after = rows[-1].id
 
 
+def _records(session: Any, ids: Sequence[str]) -> dict[str, Record]:
+    """The records of these ids (a few hundred: one query)."""
+    query = select(RecordRow.id, RecordRow.data).where(RecordRow.id.in_(ids))
+    return {row.id: Record.model_validate(row.data) for row in session.execute(query)}
+
+
 def _load(db: Database, ids: Sequence[str]) -> dict[str, Record]:
     """Records by id, read a few hundred per query."""
     out: dict[str, Record] = {}
     for start in range(0, len(ids), 500):
         with db.read() as s:
-            query = select(RecordRow.id, RecordRow.data).where(
-                RecordRow.id.in_(ids[start : start + 500])
-            )
-            out.update((row.id, Record.model_validate(row.data)) for row in s.execute(query))
+            out.update(_records(s, ids[start : start + 500]))
     return out
 
 
@@ -169,13 +172,12 @@ def _apply_decisions(
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         with db.write() as s:
-            rows = s.execute(select(RecordRow.id, RecordRow.data).where(RecordRow.id.in_(chunk)))
-            held = {row.id: row.data for row in rows}
+            held = _records(s, chunk)
             rejects: dict[str, str] = {}
             edited: list[Record] = []
             for rid in chunk:
                 decision = decisions[rid]
-                record = Record.model_validate(held[rid])
+                record = held[rid]
                 flags = {
                     name: _merge_flag(record.quality.flags.get(name), value)
                     for name, value in decision.flags.items()

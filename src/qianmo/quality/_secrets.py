@@ -76,26 +76,25 @@ def _plugins(names: tuple[str, ...]) -> list[Any]:
 
 # Cheap gates in front of the per-line, per-detector scan, which was the step's main cost:
 # most texts match none and skip it. A gate must match wherever its detector could.
-# Lower-case gates run on the lower-cased text (a case-insensitive regex was 10× slower).
+# Lower-case gates run on the case-folded text (a case-insensitive regex was 10× slower).
 # The keyword detector needs a denylisted word (each contains one of these stems) followed
 # by an assignment, comparison, call or quoted value, or preceded by `==`: the bare stems
 # sent nearly every security text ("key", "password" are common words there) to the scan.
-_STEMS = "key|pass|pwd|pw|secret|token|contrase"
-# "pw" covers "pwd": substring tests in C, 5× cheaper than the alternation as a regex
+# "pw" covers "pwd" (a stem is always followed by `\w*` or `\S*`); substring tests of the
+# words run in C, 5× cheaper than the alternation as a regex
 _STEM_WORDS = ("key", "pass", "pw", "secret", "token", "contrase")
+_STEMS = "|".join(_STEM_WORDS)
+# a keyword, then `=`, `:` or spaces, then a long value
+_KEYWORD_VALUE = rf"(?:{_STEMS})\w*[\"'\]]{{0,3}}(?: *[:=]| +[\"']?[\w-]{{24}})"
 _LOWER_GATES = {
     "keyword": [
         rf"(?:{_STEMS})(?:\w*[\"'\]]{{0,3}}\s*(?:[:=(]|!=|\.assign\()|\S*\s*[\"'`])",
         rf"[!=]{{2,3}}\s*\w*(?:{_STEMS})",
     ],
-    # these four: a keyword, then `=`, `:` or spaces, then a long value
-    "cloudant": [rf"(?:{_STEMS})\w*[\"'\]]{{0,3}}(?: *[:=]| +[\"']?[\w-]{{24}})", r"cloudant\.com"],
-    "ibm_cloud_iam": [rf"(?:{_STEMS})\w*[\"'\]]{{0,3}}(?: *[:=]| +[\"']?[\w-]{{24}})"],
-    "ibm_cos_hmac": [rf"(?:{_STEMS})\w*[\"'\]]{{0,3}}(?: *[:=]| +[\"']?[\w-]{{24}})"],
-    "softlayer": [
-        rf"(?:{_STEMS})\w*[\"'\]]{{0,3}}(?: *[:=]| +[\"']?[\w-]{{24}})",
-        r"api\.softlayer\.com",
-    ],
+    "cloudant": [_KEYWORD_VALUE, r"cloudant\.com"],
+    "ibm_cloud_iam": [_KEYWORD_VALUE],
+    "ibm_cos_hmac": [_KEYWORD_VALUE],
+    "softlayer": [_KEYWORD_VALUE, r"api\.softlayer\.com"],
     "aws": [r"aws.{0,20}?(?:key|pwd|pw|pass|token)"],
     "slack": [r"xox[abposr]-", r"hooks\.slack\.com"],
 }
@@ -137,7 +136,8 @@ def _gates(names: tuple[str, ...]) -> Gates:
 
 def _may_hold_secret(text: str, names: tuple[str, ...]) -> bool:
     stem, rest, plain = _gates(names)
-    low = text.lower()
+    # casefold, not lower: the detectors' re.I also matches "ſ" for "s" (casefold maps it)
+    low = text.casefold()
     if stem and any(w in low for w in _STEM_WORDS) and any(g.search(low) for g in stem):
         return True
     return any(g.search(low) for g in rest) or any(g.search(text) for g in plain)
