@@ -143,7 +143,6 @@ def _store(
                 actor=actor,
             )
         )
-        s.flush()
         for start in range(0, len(members), INSERT_BATCH):
             rows = members.snapshot_rows(start, start + INSERT_BATCH)
             insert_rows(s, MEMBERS, _COLUMNS, [(release_id, *r) for r in rows])
