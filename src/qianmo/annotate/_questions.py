@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from qianmo._yaml import safe_load
 from qianmo.errors import QianmoError
 
 TYPES = ("choice", "multi", "taxonomy", "rating", "mcq", "rewrite", "preference", "spans", "text")
@@ -122,7 +123,7 @@ def _yaml_word(value: Any) -> str:
 def load_questions(path: Path) -> list[Question]:
     """A YAML list of {name, type, options|range|field, prompt, rubric, required}."""
     try:
-        raw = yaml.safe_load(path.read_text("utf-8"))
+        raw = safe_load(path.read_text("utf-8"))
     except (OSError, yaml.YAMLError) as e:
         raise QianmoError(f"cannot read questions: {e}", file=str(path)) from e
     if not isinstance(raw, list):

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from qianmo._yaml import safe_load
 from qianmo.errors import QianmoError
 
 
@@ -16,7 +17,7 @@ def load_data(name: str) -> Any:
     """One of the package's data files, parsed once."""
     path = resources.files("qianmo.arena").joinpath("data", name)
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -10,6 +10,7 @@ import xxhash
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from qianmo._yaml import safe_load
 from qianmo.arena._data import load_data
 from qianmo.errors import QianmoError
 from qianmo.standard import canonical_json
@@ -67,7 +68,7 @@ def builtin_defenses() -> dict[str, DefenseStack]:
 def load_defenses(path: Path) -> dict[str, DefenseStack]:
     """Defense stacks from a user's YAML file shaped like the package's defenses.yaml."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise QianmoError(f"cannot read: {e.strerror}", file=str(path)) from e
     except yaml.YAMLError as e:

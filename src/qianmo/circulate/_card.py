@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from qianmo._yaml import safe_load
 from qianmo.circulate._rules import load_rules
 from qianmo.circulate._splits import SPLITS
 
@@ -24,7 +25,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 @lru_cache(maxsize=1)
 def card_tables() -> dict[str, Any]:
     text = resources.files("qianmo.circulate").joinpath("data/card.yaml").read_text("utf-8")
-    data: dict[str, Any] = yaml.safe_load(text)
+    data: dict[str, Any] = safe_load(text)
     return data
 
 

@@ -8,8 +8,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
+from qianmo._yaml import safe_load
 from qianmo.standard import canonical_json
 
 
@@ -64,4 +63,4 @@ def parse_rules(raw: dict[str, Any]) -> RuleTable:
 @lru_cache(maxsize=1)
 def load_rules() -> RuleTable:
     text = resources.files("qianmo.circulate").joinpath("data/rules.yaml").read_text("utf-8")
-    return parse_rules(yaml.safe_load(text))
+    return parse_rules(safe_load(text))

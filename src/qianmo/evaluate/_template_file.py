@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 import yaml
 
+from qianmo._yaml import safe_load
 from qianmo.errors import QianmoError
 
 ANSWER_TYPES = ("choice", "multi", "text", "ids", "cvss")
@@ -96,7 +97,7 @@ def parse_template(text: str, where: str) -> TemplateData:
     """Parse and check a template file's text; `where` names it in errors."""
     try:
         node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from qianmo._yaml import safe_load
 from qianmo.errors import QianmoError
 from qianmo.standard import FieldProblem
 
@@ -247,7 +248,7 @@ def mapping_from_dict(data: Any, where: str = "mapping") -> Mapping:
 
 def load_mapping(path: Path) -> Mapping:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise QianmoError(f"cannot read the mapping: {e.strerror}", file=str(path)) from e
     except yaml.YAMLError as e:

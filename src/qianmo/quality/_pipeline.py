@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
+from qianmo._yaml import safe_load
 from qianmo.errors import QianmoError
 from qianmo.quality._step import Step, step_class, step_names
 
@@ -68,7 +69,7 @@ def parse_pipeline(text: str, *, file: str | None = None) -> PipelineSpec:
     """A pipeline from YAML text; errors name the file, line and step."""
     try:
         node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

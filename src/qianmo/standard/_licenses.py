@@ -11,7 +11,6 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
 from license_expression import (
     AND,
     OR,
@@ -19,6 +18,8 @@ from license_expression import (
     LicenseSymbol,
     Licensing,
 )
+
+from qianmo._yaml import safe_load
 
 UNKNOWN = "LicenseRef-unknown"
 
@@ -140,5 +141,5 @@ def _respell(expression: str, canonical: dict[str, str]) -> str:
 @lru_cache(maxsize=1)
 def load_licenses() -> LicenseTable:
     text = resources.files("qianmo.standard").joinpath("data/licenses.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)
+    raw = safe_load(text)
     return LicenseTable([License(**entry) for entry in raw["licenses"]])

@@ -7,7 +7,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
+from qianmo._yaml import safe_load
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def _domain(raw: dict[str, Any], parent: str | None, children: tuple[str, ...]) 
 @lru_cache(maxsize=1)
 def load_taxonomy() -> Taxonomy:
     text = resources.files("qianmo.standard").joinpath("data/taxonomy.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)
+    raw = safe_load(text)
     domains: dict[str, Domain] = {}
     for top in raw["domains"]:
         subs = top.get("subdomains") or []

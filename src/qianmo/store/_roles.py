@@ -5,8 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 
-import yaml
-
+from qianmo._yaml import safe_load
 from qianmo.errors import PolicyRefused, QianmoError
 from qianmo.store._access import Viewer
 
@@ -17,7 +16,7 @@ ROLES = ("admin", "maintainer", "reviewer", "annotator", "contributor", "viewer"
 def role_table() -> dict[str, frozenset[str]]:
     """Role → the permissions it grants, read from the package's roles.yaml."""
     text = resources.files("qianmo.store").joinpath("data/roles.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = safe_load(text)
     known = set(data["permissions"])
     table = {role: frozenset(perms) for role, perms in data["roles"].items()}
     for role, perms in table.items():
@@ -31,7 +30,7 @@ def role_table() -> dict[str, frozenset[str]]:
 @lru_cache(maxsize=1)
 def permission_descriptions() -> dict[str, str]:
     text = resources.files("qianmo.store").joinpath("data/roles.yaml").read_text("utf-8")
-    return dict(yaml.safe_load(text)["permissions"])
+    return dict(safe_load(text)["permissions"])
 
 
 def check_role(role: str) -> str:

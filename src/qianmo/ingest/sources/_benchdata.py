@@ -6,13 +6,13 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
+from qianmo._yaml import safe_load
 
 
 @lru_cache(maxsize=1)
 def bench_table() -> dict[str, Any]:
     text = resources.files("qianmo.ingest.sources").joinpath("data/benchmarks.yaml")
-    data: dict[str, Any] = yaml.safe_load(text.read_text("utf-8"))
+    data: dict[str, Any] = safe_load(text.read_text("utf-8"))
     return data
 
 

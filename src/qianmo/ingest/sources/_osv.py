@@ -9,8 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from qianmo._yaml import safe_load
 from qianmo.ingest.sources._common import (
     OnReject,
     Rejected,
@@ -32,7 +31,7 @@ _CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
 @lru_cache(maxsize=1)
 def _licenses() -> dict[str, str]:
     text = resources.files("qianmo.ingest.sources").joinpath("data/osv_licenses.yaml")
-    data: dict[str, str] = yaml.safe_load(text.read_text("utf-8"))
+    data: dict[str, str] = safe_load(text.read_text("utf-8"))
     return data
 
 

@@ -7,8 +7,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
+from qianmo._yaml import safe_load
 from qianmo.errors import QianmoError
 
 LANGS = ("en", "zh")
@@ -62,12 +61,12 @@ SHARED = {"nvd": "cve"}
 def load_templates(family: str) -> tuple[Template, ...]:
     name = SHARED.get(family, family)
     path = resources.files("qianmo.ingest.sources").joinpath(f"templates/{name}.yaml")
-    raw = yaml.safe_load(path.read_text("utf-8"))
+    raw = safe_load(path.read_text("utf-8"))
     return tuple(_template(family, t) for t in raw["templates"])
 
 
 @lru_cache(maxsize=1)
 def load_pools() -> dict[str, list[str]]:
     path = resources.files("qianmo.ingest.sources").joinpath("data/pools.yaml")
-    data: dict[str, list[str]] = yaml.safe_load(path.read_text("utf-8"))
+    data: dict[str, list[str]] = safe_load(path.read_text("utf-8"))
     return data
