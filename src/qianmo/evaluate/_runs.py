@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import insert, select
 
+from qianmo._warm import import_in_background
 from qianmo.errors import NotFound, QianmoError
 from qianmo.evaluate._extract import (
     Extraction,
@@ -280,6 +281,7 @@ def run_suite(
         finally:
             await backend.aclose()
 
+    import_in_background("numpy")  # for the report's intervals, while requests are in flight
     stats = run_sync(go())
     return finish_run(db, run_id, stats=stats.as_dict(), actor=actor, cutoff=cutoff, items=items)
 
