@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from qianmo.standard import canonical_json, utcnow
 from qianmo.store._models import AuditHeadRow, AuditRow
-from qianmo.store._prepared import Prepared, arg
+from qianmo.store._prepared import Prepared, arg, run_and_commit
 
 GENESIS = "0" * 64
 # Up to this many ids are listed in an entry; more are summarised by count and digest.
@@ -78,12 +78,28 @@ def audit(
     """
     conn = session.connection()
     head = _LOCK_HEAD.run(conn).first()
+    entry = _entry(head, actor, action, object_type, object_ids, digest)
+    entry["artifact"] = artifact
+    entry["hash"] = _hash_of(entry)
+    _APPEND.run(conn, entry)
+    (_NEW_HEAD if head is None else _MOVE_HEAD).run(conn, {"s": entry["seq"], "h": entry["hash"]})
+    return AuditRow(**entry)
+
+
+def _entry(
+    head: tuple[Any, ...] | None,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_ids: Sequence[str],
+    digest: str | None,
+) -> dict[str, Any]:
     seq, prev_hash = (head[0], head[1]) if head is not None else (0, GENESIS)
     ids = list(object_ids)
     listed = ids if len(ids) <= MAX_LISTED_IDS else []
     if digest is None and len(ids) > MAX_LISTED_IDS:
         digest = digest_ids(ids)
-    entry: dict[str, Any] = {
+    return {
         "seq": seq + 1,
         "at": _normalise_at(utcnow()),
         "actor": actor,
@@ -92,13 +108,33 @@ def audit(
         "object_ids": listed,
         "count": len(ids),
         "digest": digest,
-        "artifact": artifact,
+        "artifact": None,
         "prev_hash": prev_hash,
     }
+
+
+def audit_and_commit(
+    session: Session, *, actor: str, action: str, object_type: str, object_ids: Sequence[str] = ()
+) -> None:
+    """`audit` as the transaction's LAST act, and commit it: the caller's `db.write()` block
+    must do nothing after this (its own commit then finds nothing left to do).
+
+    Every writer queues for the chain's head (`FOR UPDATE`) and holds it until its commit. On
+    PostgreSQL the entry, the new head and the COMMIT go to the server in one pipeline, so the
+    head is held for one round trip and one wake-up of the writing thread instead of three of
+    each: under 50 concurrent annotators those wake-ups (each a wait for Python's GIL) were
+    what every other writer queued behind. On SQLite `Database.write()` commits as usual.
+    """
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        audit(session, actor=actor, action=action, object_type=object_type, object_ids=object_ids)
+        return
+    session.flush()  # nothing of the ORM's may be left to write after the COMMIT
+    head = _LOCK_HEAD.run(conn).first()
+    entry = _entry(head, actor, action, object_type, object_ids, None)
     entry["hash"] = _hash_of(entry)
-    _APPEND.run(conn, entry)
-    (_NEW_HEAD if head is None else _MOVE_HEAD).run(conn, {"s": entry["seq"], "h": entry["hash"]})
-    return AuditRow(**entry)
+    move = _NEW_HEAD if head is None else _MOVE_HEAD
+    run_and_commit(conn, [(_APPEND, entry), (move, {"s": entry["seq"], "h": entry["hash"]})])
 
 
 @dataclass(frozen=True)
