@@ -16,7 +16,7 @@ from qianmo.annotate._claim import Task, claim_in, retry_lost_races
 from qianmo.annotate._submit import Submitted, audit_label, count_on_item, store_labels
 from qianmo.errors import QianmoError
 from qianmo.standard import utcnow
-from qianmo.store import Database
+from qianmo.store import Database, Entry
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,9 @@ def _once(
         # Then the item's count, which locks the item's row until commit: the k people on one
         # item queue there, so not during the claim. Last the audit entry, which holds the
         # chain's head until commit and goes with it (`audit_label`): every writer queues there.
-        done = count_on_item(s, stored)
-        audit_label(s, user, done.item_id)
+        entries: list[Entry] = []
+        done = count_on_item(s, stored, entries)
+        audit_label(s, user, done.item_id, entries)
         return SubmittedNext(done, task, refused)
 
 

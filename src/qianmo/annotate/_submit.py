@@ -29,6 +29,7 @@ from qianmo.store import (
     AnnotationLabelRow,
     AnnotatorStatRow,
     Database,
+    Entry,
     Prepared,
     arg,
     audit_and_commit,
@@ -267,10 +268,11 @@ def store_labels(
     return Stored(info, lease, count, status)
 
 
-def count_on_item(s: Session, stored: Stored) -> Submitted:
+def count_on_item(s: Session, stored: Stored, audit_later: list[Entry]) -> Submitted:
     """The second part: take the labels off the item's open slots and settle the item when
     its k labels are all in. This locks the item's row until commit (the submits of one item
-    queue there), so a caller with more to do in the transaction does that first."""
+    queue there), so a caller with more to do in the transaction does that first. A settled
+    status's audit entry is added to `audit_later`, for `audit_label`."""
     info, lease = stored.info, stored.lease
     if lease.gold:
         return Submitted(lease.item_id, stored.labels, "gold", stored.annotator_status)
@@ -278,7 +280,9 @@ def count_on_item(s: Session, stored: Stored) -> Submitted:
     remaining, state = _DECREMENT.run(conn, {"item": lease.item_id, "n": stored.labels}).one()
     if remaining <= 0 and state == "open":
         campaign = Campaign(info.id, info.name, info.status, info.config)
-        state = settle_if_complete(s, campaign, info.questions, lease.item_id)
+        state = settle_if_complete(
+            s, campaign, info.questions, lease.item_id, audit_later=audit_later
+        )
     return Submitted(lease.item_id, stored.labels, state, stored.annotator_status)
 
 
@@ -292,16 +296,18 @@ def submit(
 ) -> Submitted:
     """Store the answers of a leased item; settle the item when its k labels are all in."""
     with db.write() as s:
-        done = count_on_item(s, store_labels(db, s, assignment_id, user, answers, duration_ms))
-        audit_label(s, user, done.item_id)  # last: it commits
+        stored = store_labels(db, s, assignment_id, user, answers, duration_ms)
+        entries: list[Entry] = []
+        done = count_on_item(s, stored, entries)
+        audit_label(s, user, done.item_id, entries)  # last: it commits
         return done
 
 
-def audit_label(s: Session, user: str, item_id: str) -> None:
+def audit_label(s: Session, user: str, item_id: str, before: list[Entry]) -> None:
     """The submit's audit entry, and the transaction's commit: appending locks the audit
     chain's head until commit (on PostgreSQL every writer queues there), so a transaction
     appends it as its last act, and on PostgreSQL the entry goes with the COMMIT in one round
-    trip (`audit_and_commit`). The caller's `db.write()` block does nothing after this."""
-    audit_and_commit(
-        s, actor=user, action="annotate.label", object_type="annotation_item", object_ids=[item_id]
-    )
+    trip (`audit_and_commit`), after `before` (a settled item's status change). The caller's
+    `db.write()` block does nothing after this."""
+    label = Entry(user, "annotate.label", "annotation_item", [item_id])
+    audit_and_commit(s, [*before, label])

@@ -38,6 +38,7 @@ from qianmo.store._artifacts import get_artifact, put_artifact
 from qianmo.store._audit import (
     AuditProblem,
     AuditReport,
+    Entry,
     audit,
     audit_and_commit,
     audit_entries,
@@ -173,6 +174,7 @@ __all__ = [
     "CampaignRow",
     "CopyReport",
     "Database",
+    "Entry",
     "EvalResponseRow",
     "EvalRunRow",
     "IdRelationRow",
