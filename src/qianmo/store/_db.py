@@ -151,6 +151,10 @@ class Database:
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._write = sessionmaker(writer, expire_on_commit=False)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._lookups = None
+        if backend == "postgresql":  # statements outside a transaction, each its own
+            unwrapped = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._lookups = sessionmaker(unwrapped, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -169,6 +173,21 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         with self._read() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def lookups(self) -> Iterator[Session]:
+        """A session for reads that need no snapshot across statements (who is asking, the
+        pages' queries). On PostgreSQL it runs without a transaction: READ COMMITTED gives
+        each statement its own snapshot anyway, and a BEGIN and COMMIT around them were two
+        round trips a request (the COMMIT on the web server's event loop, at the request's
+        end). Nothing may be written through it. On SQLite it is `read()`: there a read
+        transaction is a snapshot and costs no round trip."""
+        if self._lookups is None:
+            with self.read() as session:
+                yield session
+            return
+        with self._lookups() as session:
             yield session
 
     def dispose(self) -> None:
