@@ -25,6 +25,7 @@ from sqlalchemy import (
     Select,
     and_,
     exists,
+    func,
     insert,
     literal,
     or_,
@@ -92,8 +93,19 @@ def aware(at: datetime) -> datetime:
 
 _member_org, _partner_org = ORGS.alias("o"), ORGS.alias("p")
 _memberships, _org_partners = MEMBERSHIPS, ORG_PARTNERS
-# The user, their memberships and their organisations' partners (as `load_viewer`), and their
-# standing in the campaign: one round trip instead of four.
+# How many leases the user holds in the campaign: a claim looks at them only if there are any.
+_leases_held = (
+    select(func.count())
+    .where(
+        ASSIGNMENTS.c.campaign_id == arg("cid"),
+        ASSIGNMENTS.c.annotator_id == USERS.c.id,
+        ASSIGNMENTS.c.state == "leased",
+    )
+    .correlate(USERS)
+    .scalar_subquery()
+)
+# The user, their memberships and their organisations' partners (as `load_viewer`), their
+# standing in the campaign and whether they hold a lease there: one round trip instead of five.
 _WHO = Prepared(
     select(
         USERS.c.id,
@@ -104,6 +116,7 @@ _WHO = Prepared(
         STATS.c.status,
         STATS.c.labelled,
         STATS.c.gold_seen,
+        _leases_held,
     )
     .select_from(
         USERS.outerjoin(_memberships, _memberships.c.user_id == USERS.c.id)
@@ -121,12 +134,13 @@ _WHO = Prepared(
 
 def who(
     conn: Connection, info: CampaignInfo, user: str, roles: frozenset[str]
-) -> tuple[str, Viewer, Standing | None]:
-    """The user's id, viewer and standing, if they may take part in the campaign with `roles`."""
+) -> tuple[str, Viewer, Standing | None, int]:
+    """The user's id, viewer, standing and number of leases held, if they may take part in the
+    campaign with `roles`."""
     rows = _WHO.run(conn, {"cid": info.id, "user": user}).rows
     if not rows or not rows[0][1]:
         raise NotFound(f"no active user {user!r}", object_id=user)
-    uid, _, _, _, _, status, labelled, gold_seen = rows[0]
+    uid, _, _, _, _, status, labelled, gold_seen, leases = rows[0]
     viewer = Viewer(
         name=user,
         orgs=frozenset(r[2] for r in rows if r[2] is not None),
@@ -142,7 +156,7 @@ def who(
             f"{user} may not take part in {info.name} this way", object_id=info.name
         )
     standing = None if status is None else Standing(status, labelled, gold_seen)
-    return uid, viewer, standing
+    return uid, viewer, standing, leases
 
 
 _STANDING_COLUMNS = (
@@ -459,7 +473,7 @@ def claim_in(
     item); an IntegrityError means a lost race and the transaction must be retried. `info` is
     the campaign as this transaction already read it (a submit did), saving a round trip."""
     info = _open_campaign(db, conn, name, now) if info is None else _check_open(info, now)
-    uid, viewer, standing = who(conn, info, user, LABEL_ROLES)
+    uid, viewer, standing, leases = who(conn, info, user, LABEL_ROLES)
     if standing is None:
         standing = _new_standing(conn, info, uid)
     if standing.status in ("paused", "failed"):
@@ -469,7 +483,7 @@ def claim_in(
             else "did not pass the qualification set"
         )
         raise PolicyRefused(f"{user} is paused in {name}: {why}", object_id=name)
-    live = _current_lease(conn, info, uid, now)
+    live = _current_lease(conn, info, uid, now) if leases else None
     if live is not None:
         return live
     expires = now + timedelta(seconds=info.config.lease_seconds)
