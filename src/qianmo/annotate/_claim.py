@@ -2,7 +2,8 @@
 
 A claim is one `UPDATE annotation_slots … WHERE (item, question, slot) IN (SELECT … LIMIT 1)
 RETURNING …`: on PostgreSQL the inner select takes the free slot `FOR UPDATE SKIP LOCKED`, so
-concurrent claims take different slots without waiting; on SQLite `Database.write()` begins
+concurrent claims take different slots without waiting (and the same statement writes the
+lease row and reads the record: one round trip); on SQLite `Database.write()` begins
 IMMEDIATE, so claims run one at a time. Either way the unique constraints on slots and labels
 refuse a second slot or label for the same person, and a claim that loses such a race is retried
 in a fresh transaction.
