@@ -2,7 +2,7 @@
 
     PYTHONPATH=src python bench/annotate_load.py [--items 300] [--sqlite-annotators 20]
         [--pg-annotators 50] [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
-        [--no-pg] [--no-http]
+        [--no-pg] [--no-sqlite] [--no-http]
 
 For each database (the embedded SQLite default, then PostgreSQL) three runs on one workspace:
 
@@ -298,22 +298,24 @@ def main() -> None:
     parser.add_argument("--pg-annotators", type=int, default=50)
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-http", action="store_true")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp)
-        db = init_workspace(Settings(home=home))
-        bench(
-            db,
-            home,
-            None,
-            "SQLite (embedded default)",
-            args.items,
-            args.sqlite_annotators,
-            http=not args.no_http,
-        )
-        db.dispose()
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            home = Path(tmp)
+            db = init_workspace(Settings(home=home))
+            bench(
+                db,
+                home,
+                None,
+                "SQLite (embedded default)",
+                args.items,
+                args.sqlite_annotators,
+                http=not args.no_http,
+            )
+            db.dispose()
     if args.no_pg:
         return
     schema = f"bench_{uuid.uuid4().hex[:10]}"

@@ -2,6 +2,7 @@
 shared machine, where wall-clock latency moves with everyone else's load.
 
     PYTHONPATH=src python bench/web_cpu.py [--workspace DIR] [--rounds 4] [--requests 100]
+        [--labels-only [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test]]
 
 The app is called straight over ASGI (no socket, no HTTP parsing: `bench/web_load.py` adds
 those, about a millisecond a request on loopback), one request at a time, with its thread pool
@@ -10,7 +11,9 @@ and middleware as served. Printed: the process's CPU per request for each kind o
 label, claim → submit (two requests) and claim once then submit with `?next=true` (one
 request per label, as `bench/annotate_load.py`'s annotators and the labelling page do), each
 on a fresh campaign, over ASGI and through the service functions alone (the web layer's share
-is the difference). `--labels-only` skips the first part.
+is the difference). `--labels-only` skips the first part; with `--pg-url` the labels run on
+PostgreSQL (a scratch schema, dropped after), and each line also gives the database round trips
+per label, counted in the driver (every statement, BEGIN, COMMIT, ROLLBACK and ping sent).
 """
 
 from __future__ import annotations
@@ -20,13 +23,17 @@ import asyncio
 import random
 import re
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
 from annotate_load import _setup
+from sqlalchemy import create_engine, text
 from web_load import PASSWORD, WORDS_EN, WORDS_ZH, build_workspace
 
 from qianmo.annotate import Task, claim, submit, submit_next
@@ -172,18 +179,115 @@ def labels_in_service(
     return labels, time.process_time() - start
 
 
-def per_label(tmp: Path, items: int) -> None:
-    """CPU per label over ASGI and in the service, both ways, each on a fresh campaign."""
+class RoundTrips:
+    """Messages psycopg sends that wait for the server: statements, its own BEGIN / COMMIT /
+    ROLLBACK, and a pipeline (statements sent together, e.g. an audit entry with its COMMIT) or
+    an `executemany` once. Counted by patching the driver's Python
+    layer for the duration of `counting()`; SQLite runs count nothing."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def _add(self) -> None:
+        with self._lock:
+            self.count += 1
+
+    @contextmanager
+    def counting(self) -> Iterator[None]:
+        import psycopg
+        from psycopg import _connection_base
+
+        base = _connection_base.BaseConnection
+        execute, executemany = psycopg.Cursor.execute, psycopg.Cursor.executemany
+        command, pipeline = base._exec_command, psycopg.Connection.pipeline
+
+        def counted_execute(cur: Any, *a: Any, **kw: Any) -> Any:
+            if not cur.connection._pipeline:  # a pipeline is counted once, when it syncs
+                self._add()
+            return execute(cur, *a, **kw)
+
+        def counted_many(cur: Any, *a: Any, **kw: Any) -> Any:
+            self._add()
+            return executemany(cur, *a, **kw)
+
+        def counted_command(conn: Any, *a: Any, **kw: Any) -> Any:
+            if not conn._pipeline:
+                self._add()
+            return command(conn, *a, **kw)
+
+        @contextmanager
+        def counted_pipeline(conn: Any) -> Iterator[Any]:
+            self._add()  # the statements in it and its sync: one round trip
+            with pipeline(conn) as p:
+                yield p
+
+        psycopg.Cursor.execute = counted_execute  # type: ignore[method-assign]
+        psycopg.Cursor.executemany = counted_many  # type: ignore[method-assign]
+        base._exec_command = counted_command  # type: ignore[method-assign]
+        psycopg.Connection.pipeline = counted_pipeline  # type: ignore[method-assign,assignment]
+        try:
+            yield
+        finally:
+            psycopg.Cursor.execute, psycopg.Cursor.executemany = execute, executemany  # type: ignore[method-assign]
+            base._exec_command = command  # type: ignore[method-assign]
+            psycopg.Connection.pipeline = pipeline  # type: ignore[method-assign]
+
+
+@contextmanager
+def label_database(home: Path, pg_url: str | None) -> Iterator[tuple[Database, Settings]]:
+    """A fresh workspace: SQLite in `home`, or a scratch PostgreSQL schema dropped after."""
+    if pg_url is None:
+        settings = Settings(home=home, secret_key=SECRET)
+        db = init_workspace(settings)
+        try:
+            yield db, settings
+        finally:
+            db.dispose()
+        return
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_url)
+    with admin.begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = f"{pg_url}?options=-csearch_path%3D{schema},public"
+    settings = Settings(home=home, secret_key=SECRET, database_url=url)
+    db = init_workspace(settings)
+    try:
+        yield db, settings
+    finally:
+        db.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def per_label(tmp: Path, items: int, pg_url: str | None = None) -> None:
+    """CPU (and database round trips) per label over ASGI and in the service, both ways,
+    each on a fresh campaign."""
+    trips = RoundTrips()
     for with_next in (False, True):
         home = tmp / f"annotate-{with_next}"
-        db = init_workspace(Settings(home=home))
-        tokens = _setup(db, items, 20)
-        how = "claim once, submit?next" if with_next else "claim → submit"
-        labels, cpu = asyncio.run(labels_over_asgi(db, home, tokens, "http", with_next=with_next))
-        print(f"{how:<24} {labels} labels: {cpu * 1000 / labels:5.2f} ms CPU per label")
-        labels, cpu = labels_in_service(db, list(tokens), "service", with_next=with_next)
-        print(f"  the service alone:     {cpu * 1000 / labels:5.2f} ms CPU per label")
-        db.dispose()
+        with label_database(home, pg_url) as (db, _):
+            tokens = _setup(db, items, 20)
+            how = "claim once, submit?next" if with_next else "claim → submit"
+            with trips.counting():
+                trips.count = 0
+                labels, cpu = asyncio.run(
+                    labels_over_asgi(db, home, tokens, "http", with_next=with_next)
+                )
+                asgi_trips = trips.count
+                trips.count = 0
+                s_labels, s_cpu = labels_in_service(
+                    db, list(tokens), "service", with_next=with_next
+                )
+                service_trips = trips.count
+            extra = f", {asgi_trips / labels:4.1f} round trips" if pg_url else ""
+            print(f"{how:<24} {labels} labels: {cpu * 1000 / labels:5.2f} ms CPU per label{extra}")
+            extra = f", {service_trips / s_labels:4.1f} round trips" if pg_url else ""
+            print(
+                f"  the service alone:     {s_cpu * 1000 / s_labels:5.2f} ms CPU per label{extra}"
+            )
 
 
 def main() -> None:
@@ -194,6 +298,7 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=100)
     ap.add_argument("--items", type=int, default=300)
     ap.add_argument("--labels-only", action="store_true", help="only the CPU per label")
+    ap.add_argument("--pg-url", help="label on PostgreSQL (a scratch schema) instead of SQLite")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = args.workspace or Path(tmp) / "ws"
@@ -203,7 +308,7 @@ def main() -> None:
             print(f"CPU per request in-process (best of {args.rounds} rounds of {args.requests}):")
             for label, ms in best.items():
                 print(f"  {label:<12} {ms:5.2f} ms")
-        per_label(Path(tmp), args.items)
+        per_label(Path(tmp), args.items, args.pg_url)
 
 
 if __name__ == "__main__":

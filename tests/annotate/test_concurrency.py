@@ -15,7 +15,14 @@ import pytest
 from sqlalchemy import func, select
 
 from qianmo.annotate import claim, progress, submit, submit_next
-from qianmo.store import AnnotationLabelRow, AnnotationSlotRow, Database
+from qianmo.store import (
+    AnnotationItemRow,
+    AnnotationLabelRow,
+    AnnotationSlotRow,
+    AuditRow,
+    Database,
+    verify_chain,
+)
 from tests.helpers.annotate import add_corpus, add_people, make_campaign
 
 K = 3
@@ -83,3 +90,13 @@ def test_exactly_k_labels_under_concurrency(db: Database, with_next: bool) -> No
     p = progress(db, "race")
     assert p.done and p.labels == items_n * K
     assert sum(a["labelled"] for a in p.annotators) == items_n * K
+    with db.read() as s:
+        # every item settled (the last of its k submits saw the others' counts) and every
+        # submit audited, in one unbroken chain (on PostgreSQL each entry commits in a pipeline)
+        states = Counter(s.execute(select(AnnotationItemRow.state)).scalars())
+        actions = Counter(s.execute(select(AuditRow.action)).scalars())
+        chain = verify_chain(s)
+    assert states == {"settled": items_n}
+    assert actions["annotate.label"] == items_n * K
+    assert actions["annotate.writeback"] == items_n  # each settled record's status change
+    assert chain.ok, chain.problem

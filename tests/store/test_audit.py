@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from qianmo.store import Database, add_records, audit, verify_chain
+from qianmo.store import Database, Entry, add_records, audit, audit_and_commit, verify_chain
 from tests.helpers.records import make_record
 
 
@@ -75,3 +75,29 @@ def test_swapped_entries_are_named(db: Database) -> None:
         s.execute(text("UPDATE audit_log SET seq = 3 WHERE seq = -1"))
     seq, problem = _verify(db)
     assert seq == 2 and "out of order" in problem
+
+
+def test_audit_and_commit_extends_the_chain_as_audit_does(db: Database) -> None:
+    """The first entry (no head yet), then entries after `audit`'s, one or two at a time: on
+    PostgreSQL the server computes each hash (a statement each, committed in the same
+    pipeline); the chain verifies, and the last act committed the change made before it."""
+    for i in range(3):
+        with db.write() as s:
+            if i == 1:
+                audit(s, actor="plain", action="test.change", object_type="record")
+            s.execute(text("CREATE TABLE IF NOT EXISTS t_marks (n INTEGER)"))
+            s.execute(text("INSERT INTO t_marks VALUES (:n)"), {"n": i})
+            entry = Entry(
+                actor='名前 "quoted" \\ user',  # escaped in the JSON that is hashed
+                action="test.change",
+                object_type="record",
+                object_ids=[f"r{i}", "ü"],
+            )
+            audit_and_commit(s, [entry] * (1 + i % 2))  # one entry or two
+    with db.read() as s:
+        report = verify_chain(s)
+        marks = s.execute(text("SELECT n FROM t_marks ORDER BY n")).scalars().all()
+        seqs = s.execute(text("SELECT seq FROM audit_log ORDER BY seq")).scalars().all()
+    assert report.ok, report.problem
+    assert report.entries == 5 and seqs == [1, 2, 3, 4, 5]
+    assert marks == [0, 1, 2]

@@ -1,9 +1,9 @@
 """Submit, then claim the annotator's next item, in one write transaction.
 
 How the labelling page and API clients work in steady state: one request per label instead of
-a claim and a submit. The claim is `claim`'s own code (`claim_in`), after the submit in the
-same transaction, so leases, blindness, exactly-k, skips and discards behave as with a
-separate claim; the transaction's begin and commit (an fsync on SQLite) are paid once.
+a claim and a submit. The claim is `claim`'s own code (`claim_in`), after the submit stored its
+labels in the same transaction, so leases, blindness, exactly-k, skips and discards behave as
+with a separate claim; the transaction's begin and commit (an fsync on SQLite) are paid once.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from qianmo.annotate._claim import Task, claim_in, retry_lost_races
-from qianmo.annotate._submit import Submitted, audit_label, submit_in
+from qianmo.annotate._submit import Submitted, audit_label, count_on_item, store_labels
 from qianmo.errors import QianmoError
 from qianmo.standard import utcnow
-from qianmo.store import Database
+from qianmo.store import Database, Entry
 
 
 @dataclass(frozen=True)
@@ -39,22 +39,26 @@ def _once(
     expected: str | None,
 ) -> SubmittedNext:
     with db.write() as s:
-        done, campaign = submit_in(
-            db, s, assignment_id, user, answers, duration_ms, audit_now=False
-        )
+        stored = store_labels(db, s, assignment_id, user, answers, duration_ms)
+        campaign = stored.info.name
         if expected is not None and campaign != expected:  # raising rolls the submit back
             raise QianmoError(
                 f"this assignment belongs to campaign {campaign}", object_id=assignment_id
             )
         try:
-            task, refused = claim_in(db, s.connection(), campaign, user, now or utcnow()), ""
+            when = now or utcnow()
+            task = claim_in(db, s.connection(), campaign, user, when, info=stored.info)
+            refused = ""
         except QianmoError as e:
             # A refused claim (paused, campaign closed, deadline) raises before it writes
             # anything: the submit still commits, and the refusal is reported beside it.
             task, refused = None, str(e)
-        # Last: the audit entry holds the chain's head until commit, and the claim before it
-        # would otherwise hold every other writer behind this one (50 annotators on PostgreSQL).
-        audit_label(s, user, done.item_id)
+        # Then the item's count, which locks the item's row until commit: the k people on one
+        # item queue there, so not during the claim. Last the audit entry, which holds the
+        # chain's head until commit and goes with it (`audit_label`): every writer queues there.
+        entries: list[Entry] = []
+        done = count_on_item(s, stored, entries)
+        audit_label(s, user, done.item_id, entries)
         return SubmittedNext(done, task, refused)
 
 

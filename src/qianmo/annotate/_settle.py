@@ -15,6 +15,7 @@ from qianmo.annotate._tables import ITEMS, LABELS, RECORDS, USERS
 from qianmo.standard import LineageStep, Record, Status, utcnow
 from qianmo.store import (
     AnnotationItemRow,
+    Entry,
     Prepared,
     arg,
     audit,
@@ -151,12 +152,19 @@ _ITEM_OF = Prepared(select(ITEMS.c.record_id, ITEMS.c.state).where(ITEMS.c.id ==
 
 
 def settle_if_complete(
-    session: Session, campaign: Campaign, questions: Sequence[tuple[str, Question]], item_id: str
+    session: Session,
+    campaign: Campaign,
+    questions: Sequence[tuple[str, Question]],
+    item_id: str,
+    *,
+    audit_later: list[Entry] | None = None,
 ) -> str:
     """After the submit that filled an item's last slot: settle it, or send it to review.
 
     Once per k submits, so it is kept to a few statements: the labels, the record, its status
     (as `set_status` does it), the item. A result that edits the record takes `write_back`.
+    With `audit_later`, the status change's audit entry is added there for the caller to
+    append last (`audit_and_commit`) instead of locking the chain's head here.
     """
     conn = session.connection()
     record_id, state = _ITEM_OF.run(conn, {"item": item_id}).one()
@@ -180,12 +188,21 @@ def settle_if_complete(
     data["status"] = status.value
     data["status_reason"] = f"campaign {campaign.name}: agreed by " + ", ".join(annotators)
     _RECORD_STATUS.run(conn, {"id": record_id, "data": data, "status": status.value, "at": now})
-    audit(
-        session,
+    entry = Entry(
         actor=f"campaign:{campaign.name}",
         action="annotate.writeback",
         object_type="record",
         object_ids=[record_id],
     )
+    if audit_later is None:
+        audit(
+            session,
+            actor=entry.actor,
+            action=entry.action,
+            object_type=entry.object_type,
+            object_ids=entry.object_ids,
+        )
+    else:
+        audit_later.append(entry)
     _SETTLED.run(conn, {"item": item_id, "result": result, "at": now})
     return "settled"

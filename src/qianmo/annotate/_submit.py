@@ -1,9 +1,9 @@
 """Submitting labels: counted labels fill their slots; gold labels score the annotator.
 
-A counted submit is a handful of Core statements: end the lease, mark its slots done
-(returning them), insert the labels, bump the annotator's count, decrement the item's
-`remaining` (returning it) and append the audit entry. Only the submit that brings an item to
-0 reads its labels to settle it. The answers are checked before any of that.
+A counted submit is a handful of Core statements: the lease with its campaign, end the lease,
+mark its slots done (returning them), insert the labels, bump the annotator's count, decrement
+the item's `remaining` (returning it) and append the audit entry. Only the submit that brings
+an item to 0 reads its labels to settle it. The answers are checked before any of that.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
 from qianmo.annotate._answers import check_answer, matches_gold
-from qianmo.annotate._cache import BY_ID, CampaignInfo, campaign_info
+from qianmo.annotate._cache import CampaignInfo, campaign_info
 from qianmo.annotate._campaigns import Campaign
 from qianmo.annotate._claim import Lease, end_lease, item_record, own_lease
 from qianmo.annotate._counts import recount_remaining
@@ -29,9 +29,10 @@ from qianmo.store import (
     AnnotationLabelRow,
     AnnotatorStatRow,
     Database,
+    Entry,
     Prepared,
     arg,
-    audit,
+    audit_and_commit,
 )
 
 
@@ -209,8 +210,8 @@ def _counted_labels(
     lease: Lease,
     answers: dict[str, Any],
     duration_ms: int | None,
-) -> tuple[int, int, str]:
-    """Fill the lease's slots with labels; (labels, slots still open on the item, item state)."""
+) -> int:
+    """Fill the lease's slots with labels; how many."""
     filled = _fill(info.question_ids).run(conn, {"aid": lease.id}).rows
     if not filled:
         raise QianmoError(
@@ -225,8 +226,64 @@ def _counted_labels(
             for qid, slot in filled
         ],
     )
-    remaining, state = _DECREMENT.run(conn, {"item": lease.item_id, "n": len(filled)}).one()
-    return len(filled), remaining, state
+    return len(filled)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A submit's labels, stored; for counted ones the item's count is still to be taken
+    (`count_on_item`)."""
+
+    info: CampaignInfo
+    lease: Lease
+    labels: int
+    annotator_status: str
+
+
+def store_labels(
+    db: Database,
+    s: Session,
+    assignment_id: str,
+    user: str,
+    answers: dict[str, Any],
+    duration_ms: int | None,
+) -> Stored:
+    """The first part of a submit, inside an open write transaction: check the answers, end
+    the lease, store the labels and count them for the annotator (a gold answer is scored)."""
+    conn = s.connection()
+    lease, campaign_row = own_lease(conn, assignment_id, user)
+    if campaign_row[0] is None:  # not an annotation campaign's lease (cannot be made so)
+        raise QianmoError("no such assignment of yours", object_id=assignment_id)
+    info = campaign_info(db, conn, campaign_row)
+    checked = _checked(conn, info, lease, answers)
+    if not end_lease(conn, lease.id, "submitted", release=False):
+        raise QianmoError("this assignment has just ended", object_id=lease.id)
+    if lease.gold:
+        status = _score(s, info, lease.annotator_id, _gold_labels(conn, info, lease, checked))
+        return Stored(info, lease, len(info.questions), status)
+    count = _counted_labels(conn, info, lease, checked, duration_ms)
+    status = _COUNT_LABEL.run(
+        conn, {"cid": info.id, "uid": lease.annotator_id, "at": utcnow()}
+    ).one()[0]
+    return Stored(info, lease, count, status)
+
+
+def count_on_item(s: Session, stored: Stored, audit_later: list[Entry]) -> Submitted:
+    """The second part: take the labels off the item's open slots and settle the item when
+    its k labels are all in. This locks the item's row until commit (the submits of one item
+    queue there), so a caller with more to do in the transaction does that first. A settled
+    status's audit entry is added to `audit_later`, for `audit_label`."""
+    info, lease = stored.info, stored.lease
+    if lease.gold:
+        return Submitted(lease.item_id, stored.labels, "gold", stored.annotator_status)
+    conn = s.connection()
+    remaining, state = _DECREMENT.run(conn, {"item": lease.item_id, "n": stored.labels}).one()
+    if remaining <= 0 and state == "open":
+        campaign = Campaign(info.id, info.name, info.status, info.config)
+        state = settle_if_complete(
+            s, campaign, info.questions, lease.item_id, audit_later=audit_later
+        )
+    return Submitted(lease.item_id, stored.labels, state, stored.annotator_status)
 
 
 def submit(
@@ -239,46 +296,18 @@ def submit(
 ) -> Submitted:
     """Store the answers of a leased item; settle the item when its k labels are all in."""
     with db.write() as s:
-        return submit_in(db, s, assignment_id, user, answers, duration_ms)[0]
+        stored = store_labels(db, s, assignment_id, user, answers, duration_ms)
+        entries: list[Entry] = []
+        done = count_on_item(s, stored, entries)
+        audit_label(s, user, done.item_id, entries)  # last: it commits
+        return done
 
 
-def submit_in(
-    db: Database,
-    s: Session,
-    assignment_id: str,
-    user: str,
-    answers: dict[str, Any],
-    duration_ms: int | None,
-    *,
-    audit_now: bool = True,
-) -> tuple[Submitted, str]:
-    """`submit` inside an open write transaction; with the campaign's name. `audit_now=False`
-    leaves the audit entry to the caller (`audit_label`), to append after its other work."""
-    conn = s.connection()
-    lease = own_lease(conn, assignment_id, user)
-    info = campaign_info(db, conn, BY_ID.run(conn, {"cid": lease.campaign_id}).one())
-    checked = _checked(conn, info, lease, answers)
-    if not end_lease(conn, lease.id, "submitted", release=False):
-        raise QianmoError("this assignment has just ended", object_id=lease.id)
-    if lease.gold:
-        status = _score(s, info, lease.annotator_id, _gold_labels(conn, info, lease, checked))
-        count, state = len(info.questions), "gold"
-    else:
-        count, remaining, state = _counted_labels(conn, info, lease, checked, duration_ms)
-        status = _COUNT_LABEL.run(
-            conn, {"cid": info.id, "uid": lease.annotator_id, "at": utcnow()}
-        ).one()[0]
-        if remaining <= 0 and state == "open":
-            campaign = Campaign(info.id, info.name, info.status, info.config)
-            state = settle_if_complete(s, campaign, info.questions, lease.item_id)
-    if audit_now:
-        audit_label(s, user, lease.item_id)
-    return Submitted(lease.item_id, count, state, status), info.name
-
-
-def audit_label(s: Session, user: str, item_id: str) -> None:
-    """The submit's audit entry. Appending locks the audit chain's head until commit (on
-    PostgreSQL every writer queues there), so a transaction appends it as its last statement."""
-    audit(
-        s, actor=user, action="annotate.label", object_type="annotation_item", object_ids=[item_id]
-    )
+def audit_label(s: Session, user: str, item_id: str, before: list[Entry]) -> None:
+    """The submit's audit entry, and the transaction's commit: appending locks the audit
+    chain's head until commit (on PostgreSQL every writer queues there), so a transaction
+    appends it as its last act, and on PostgreSQL the entry goes with the COMMIT in one round
+    trip (`audit_and_commit`), after `before` (a settled item's status change). The caller's
+    `db.write()` block does nothing after this."""
+    label = Entry(user, "annotate.label", "annotation_item", [item_id])
+    audit_and_commit(s, [*before, label])

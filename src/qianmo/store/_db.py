@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import select
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -86,13 +88,49 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+# A pooled PostgreSQL connection idle longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_S = 10.0
+
+
+def _input_waiting(dbapi_conn: Any) -> bool:
+    """Whether the server sent something to a connection nobody is using: when PostgreSQL
+    ends a backend (pg_terminate_backend, a restart) it sends the error and closes the socket,
+    so a connection it dropped shows readable input at once, without a round trip."""
+    poller = select.poll()
+    poller.register(dbapi_conn.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
+
+
 def _postgres_engine(url: str, schema: str | None) -> Engine:
     args: dict[str, Any] = {}
     if schema:
         args["options"] = f"-csearch_path={schema},public"
-    return create_engine(
-        url, connect_args=args, pool_size=10, max_overflow=40, pool_pre_ping=True, **JSON_CODEC
-    )
+    # Not `pool_pre_ping`: its `SELECT 1` was a round trip on every checkout, two per web
+    # request, ~15 % of a label's server CPU (bench/annotate_load.py). A connection is checked
+    # without one (`_input_waiting`, `closed`) and pinged only after sitting idle, when a
+    # silent drop (a firewall's idle timeout) becomes likely.
+    engine = create_engine(url, connect_args=args, pool_size=10, max_overflow=40, **JSON_CODEC)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        suspect = dbapi_conn.closed or _input_waiting(dbapi_conn)
+        if suspect or (
+            idle_since is not None and time.monotonic() - idle_since > PING_AFTER_IDLE_S
+        ):
+            try:
+                alive = not dbapi_conn.closed and engine.dialect.do_ping(dbapi_conn)
+            except Exception:  # any failure to answer: the pool opens a new connection
+                alive = False
+            if not alive:
+                # The pool discards this connection and checks out another (a fresh one).
+                raise exc.DisconnectionError("the database closed this pooled connection")
+
+    return engine
 
 
 class Database:
@@ -113,6 +151,10 @@ class Database:
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._write = sessionmaker(writer, expire_on_commit=False)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._lookups = None
+        if backend == "postgresql":  # statements outside a transaction, each its own
+            unwrapped = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._lookups = sessionmaker(unwrapped, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -131,6 +173,21 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         with self._read() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def lookups(self) -> Iterator[Session]:
+        """A session for reads that need no snapshot across statements (who is asking, the
+        pages' queries). On PostgreSQL it runs without a transaction: READ COMMITTED gives
+        each statement its own snapshot anyway, and a BEGIN and COMMIT around them were two
+        round trips a request (the COMMIT on the web server's event loop, at the request's
+        end). Nothing may be written through it. On SQLite it is `read()`: there a read
+        transaction is a snapshot and costs no round trip."""
+        if self._lookups is None:
+            with self.read() as session:
+                yield session
+            return
+        with self._lookups() as session:
             yield session
 
     def dispose(self) -> None:

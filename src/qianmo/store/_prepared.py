@@ -121,6 +121,29 @@ class Prepared:
             cursor.close()
 
 
+def run_and_commit(conn: Connection, steps: Sequence[tuple[Prepared, Mapping[str, Any]]]) -> None:
+    """Run statements that return nothing, then COMMIT the transaction, as one PostgreSQL
+    pipeline: one round trip for all of them. The caller's transaction is over afterwards
+    (SQLAlchemy's own commit then finds the connection idle and does nothing)."""
+    driver: Any = conn.connection.driver_connection
+    cursors: list[Any] = []
+    sql = ""
+    try:
+        with driver.pipeline():
+            for prepared, params in steps:
+                form = prepared._form(conn.dialect)
+                sql = form.sql
+                cursors.append(cursor := driver.cursor())
+                cursor.execute(form.sql, prepared._params(form, params))
+            sql = "COMMIT"
+            driver.commit()
+    except Exception as e:
+        raise wrapped_error(conn, sql, e) from e
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
 def wrapped_error(conn: Connection, sql: str, error: Exception) -> Exception:
     """The driver's error as SQLAlchemy's (IntegrityError…), as callers catch those."""
     base = conn.dialect.loaded_dbapi.Error

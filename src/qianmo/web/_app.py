@@ -25,8 +25,13 @@ API_PREFIX = "/api/v1"
 SESSION_COOKIE = "qianmo_session"
 SESSION_MAX_AGE_S = 12 * 3600
 # Requests inside the app at once: each may hold two connections (its read session and a
-# write), so twice this stays within the pool (SQLite 5+10, PostgreSQL 10+40).
-IN_FLIGHT = {"sqlite": 7, "postgresql": 24}
+# write), so twice this stays within the pool (SQLite 5+10, PostgreSQL 10+40). A server
+# process runs Python on one core at a time: more requests in flight than keep it busy while
+# others wait for the database only queue for the GIL, and every hand-over costs CPU. On
+# PostgreSQL 24 → 8 took 50 annotators from 75 to 108–111 labels/s (p95 0.96 → 0.62–0.69 s,
+# server CPU 6.7 → 5.9–6.4 ms a label, bench/annotate_load.py on a loaded machine); 4 did
+# better still on loopback, but 8 leaves room for a database farther away.
+IN_FLIGHT = {"sqlite": 7, "postgresql": 8}
 
 
 def _routers(package: object) -> list[tuple[APIRouter, list[NavItem]]]:

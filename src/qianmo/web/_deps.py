@@ -56,7 +56,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     # returns the connection to the pool. The database straight from the app, not through
     # `get_db`: each dependency FastAPI solves costs tens of microseconds on every request.
     db: Database = request.app.state.db
-    with db.read() as session:
+    with db.lookups() as session:  # on PostgreSQL no BEGIN / COMMIT round trips
         yield session
 
 
