@@ -24,9 +24,7 @@ def _resampled_positions(scores: list[float], seed: int) -> list[float]:
 )
 def test_interval_matches_resampling_positions(share: float, values: list[float]) -> None:
     rng = random.Random(7)
-    scores = [
-        values[-1] if rng.random() < share else rng.choice(values[:-1]) for _ in range(2000)
-    ]
+    scores = [values[-1] if rng.random() < share else rng.choice(values[:-1]) for _ in range(2000)]
     lo, hi = bootstrap_ci(scores)
     ref_lo, ref_hi = _resampled_positions(scores, seed=1)
     mean = sum(scores) / len(scores)
