@@ -23,17 +23,21 @@ from qianmo.quality._executors import Executor, make_executor
 from qianmo.quality._heuristics import answer_skew
 from qianmo.quality._pipeline import PipelineSpec
 from qianmo.quality._step import CorpusStep, Decision, Step, StepStats
-from qianmo.quality._work import PageResult, Work
+from qianmo.quality._work import PageResult, Work, parse_record
 from qianmo.standard import LineageStep, Record, Status, new_id, utcnow
 from qianmo.store import (
     Database,
+    Edit,
+    PreparedCache,
     QualityRunRow,
     RecordFilter,
     RecordRow,
+    Snapshot,
     count_records,
-    save_version_rows,
-    save_versions,
+    id_args,
+    ids_in,
     set_status,
+    store_edits,
 )
 
 ACTIVE = "status=raw,accepted,needs_review"
@@ -112,9 +116,11 @@ def _pages(db: Database, flt: RecordFilter, size: int) -> Iterator[list[str]]:
 
 
 def _records(session: Any, ids: Sequence[str]) -> dict[str, Record]:
-    """The records of these ids (a few hundred: one query)."""
-    query = select(RecordRow.id, RecordRow.data).where(RecordRow.id.in_(ids))
-    return {row.id: Record.model_validate(row.data) for row in session.execute(query)}
+    """The records of these ids (a few hundred: one query), validated from their JSON text
+    in one step, as the workers do."""
+    raw = cast(RecordRow.data, Text).label("raw")
+    query = select(RecordRow.id, raw).where(RecordRow.id.in_(ids))
+    return {row.id: parse_record(row.raw) for row in session.execute(query)}
 
 
 def _load(db: Database, ids: Sequence[str]) -> dict[str, Record]:
@@ -149,8 +155,8 @@ def _apply_page(db: Database, state: _State, page: PageResult) -> None:
                 state.protected.add(item.id)
             if item.review:
                 state.review[item.id] = item.review
-        edited = [item.row for item in page.items if item.row is not None]
-        state.versions += save_version_rows(s, edited, actor=state.actor, change=change)
+        edited = [item.edit for item in page.items if item.edit is not None]
+        state.versions += store_edits(s, edited, actor=state.actor, change=change)
         _reject(s, state, {i.id: i.reject for i in page.items if i.reject})
 
 
@@ -174,10 +180,11 @@ def _apply_decisions(
         with db.write() as s:
             held = _records(s, chunk)
             rejects: dict[str, str] = {}
-            edited: list[Record] = []
+            edited: list[Edit] = []
             for rid in chunk:
                 decision = decisions[rid]
                 record = held[rid]
+                before = Snapshot.of(record)
                 flags = {
                     name: _merge_flag(record.quality.flags.get(name), value)
                     for name, value in decision.flags.items()
@@ -189,15 +196,26 @@ def _apply_decisions(
                     record.lineage.steps.append(
                         LineageStep(type="step", name=step.name, detail=detail)
                     )
-                    edited.append(record)
+                    edited.append(Edit.of(record, before))
                 if decision.reject and rid not in state.protected:
                     rejects[rid] = decision.reject
                 if decision.review:
                     state.review[rid] = decision.review
                 decision.flags = flags
                 stats.count(rid, decision, changed)
-            state.versions += save_versions(s, edited, actor=state.actor, change=change)
+            state.versions += store_edits(s, edited, actor=state.actor, change=change)
             _reject(s, state, rejects)
+
+
+# prepared once per chunk length (store/_prepared.py): the final pass reads every record's
+# status, and SQLAlchemy's execution layer cost more than the query
+_STATUSES = PreparedCache(8)
+
+
+def _statuses_of(n: int) -> Any:
+    # the reason alone, not the whole document (parsing those was most of this pass)
+    reason = RecordRow.data["status_reason"].as_string()
+    return select(RecordRow.id, RecordRow.status, reason).where(ids_in(RecordRow.id, n))
 
 
 def _final_statuses(db: Database, state: _State) -> dict[str, int]:
@@ -208,20 +226,16 @@ def _final_statuses(db: Database, state: _State) -> dict[str, int]:
         chunk = ids[start : start + 500]
         groups: dict[tuple[Status, str | None], list[str]] = defaultdict(list)
         with db.write() as s:
-            # the reason alone, not the whole document (parsing those was most of this pass)
-            reason_of = RecordRow.data["status_reason"].as_string().label("reason")
-            rows = s.execute(
-                select(RecordRow.id, RecordRow.status, reason_of).where(RecordRow.id.in_(chunk))
-            ).all()
-            for row in rows:
-                reason = state.review.get(row.id)
+            rows = _STATUSES.get(len(chunk), partial(_statuses_of, len(chunk)))
+            for rid, status, reason_now in rows.on_session(s, id_args(chunk)).rows:
+                reason = state.review.get(rid)
                 target = (Status.NEEDS_REVIEW, reason) if reason else (Status.ACCEPTED, None)
-                if row.id in state.protected or row.status == Status.REJECTED.value:
-                    counts[row.status] += 1
+                if rid in state.protected or status == Status.REJECTED.value:
+                    counts[status] += 1
                     continue
                 counts[target[0].value] += 1
-                if (row.status, row.reason) != (target[0].value, target[1]):
-                    groups[target].append(row.id)
+                if (status, reason_now) != (target[0].value, target[1]):
+                    groups[target].append(rid)
             for (status, reason), group in sorted(groups.items(), key=lambda g: str(g[0])):
                 set_status(
                     s,
