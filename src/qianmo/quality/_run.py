@@ -22,6 +22,7 @@ from sqlalchemy import Text, cast, select
 from qianmo.quality._executors import Executor, make_executor
 from qianmo.quality._heuristics import answer_skew
 from qianmo.quality._pipeline import PipelineSpec
+from qianmo.quality._scratch import Scratch
 from qianmo.quality._step import CorpusStep, Decision, Step, StepStats
 from qianmo.quality._work import PageResult, Work, parse_record
 from qianmo.standard import LineageStep, Record, Status, new_id, utcnow
@@ -81,7 +82,7 @@ class _State:
 
     run_id: str
     actor: str
-    seen: set[str] = field(default_factory=set)
+    scratch: Scratch  # every selected id, and the dedup steps' summaries: on disk
     review: dict[str, str] = field(default_factory=dict)
     rejected: dict[str, str] = field(default_factory=dict)
     protected: set[str] = field(default_factory=set)
@@ -149,8 +150,8 @@ def _reject(session: Any, state: _State, reasons: dict[str, str]) -> None:
 def _apply_page(db: Database, state: _State, page: PageResult) -> None:
     change = f"quality.run:{state.run_id}"
     with db.write() as s:
+        state.scratch.add_seen([item.id for item in page.items])
         for item in page.items:
-            state.seen.add(item.id)
             if item.protected:
                 state.protected.add(item.id)
             if item.review:
@@ -221,9 +222,10 @@ def _statuses_of(n: int) -> Any:
 def _final_statuses(db: Database, state: _State) -> dict[str, int]:
     """Everything selected and not rejected is accepted, or needs review if a step said so."""
     counts: dict[str, int] = defaultdict(int)
-    ids = sorted(state.seen - state.rejected.keys())
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for seen in state.scratch.seen_chunks(500):
+        chunk = [rid for rid in seen if rid not in state.rejected]
+        if not chunk:
+            continue
         groups: dict[tuple[Status, str | None], list[str]] = defaultdict(list)
         with db.write() as s:
             rows = _STATUSES.get(len(chunk), partial(_statuses_of, len(chunk)))
@@ -277,19 +279,22 @@ def run_quality(
             )
         else:  # resuming after a crash: the same run, recomputed (reruns change nothing)
             row.status, row.error = "running", None
-    state = _State(run_id=run_id, actor=actor)
+    state = _State(run_id=run_id, actor=actor, scratch=Scratch())
     stats = [StepStats(s.name) for s in steps]
     started = time.perf_counter()
-    executor = make_executor(options.executor, address=options.address, workers=options.workers)
     try:
-        for number, indices in enumerate(_passes(steps)):
-            run = _Pass(db, options, state, executor, number)
-            run.run(steps, stats, indices, flt, progress)
+        executor = make_executor(options.executor, address=options.address, workers=options.workers)
+        try:
+            for number, indices in enumerate(_passes(steps)):
+                run = _Pass(db, options, state, executor, number)
+                run.run(steps, stats, indices, flt, progress)
+        finally:
+            executor.close()
+        statuses = _final_statuses(db, state)
+        seconds = time.perf_counter() - started
+        summary = _summary(state, stats, statuses, seconds)
     finally:
-        executor.close()
-    statuses = _final_statuses(db, state)
-    seconds = time.perf_counter() - started
-    summary = _summary(state, stats, statuses, seconds)
+        state.scratch.close()
     with db.write() as s:
         row = s.get(QualityRunRow, run_id)
         assert row is not None
@@ -322,7 +327,11 @@ class _Pass:
         key = hashlib.sha256(orjson.dumps([self.state.run_id, self.number])).hexdigest()
         work = Work(run_id=self.state.run_id, steps=specs, states=states, key=key)
         corpus = [i for i in indices if steps[i].corpus]
-        summaries: list[list[tuple[str, Any]]] = [[] for _ in corpus]
+        collectors = []
+        for i in corpus:
+            step = steps[i]
+            assert isinstance(step, CorpusStep)
+            collectors.append(step.collector(self.state.scratch))
         done = survivors = 0
         label = f"pass {self.number + 1}: {', '.join(s.name for s in specs)}"
         pages = _pages(self.db, flt, self.options.page_size)
@@ -330,19 +339,19 @@ class _Pass:
             _apply_page(self.db, self.state, page)
             for i, st in zip(indices, page.stats, strict=True):
                 stats[i].merge(st)
-            for bucket, part in zip(summaries, page.summaries, strict=True):
-                bucket.extend(part)
+            for collector, part in zip(collectors, page.summaries, strict=True):
+                collector.add(part)
             done += len(page.items)
             survivors += sum(1 for item in page.items if not item.reject)
             if progress is not None:
                 progress(done, total, label)
-        for i, bucket in zip(corpus, summaries, strict=True):
+        for i, collector in zip(corpus, collectors, strict=True):
             started = time.perf_counter()
-            live = [p for rid, p in bucket if rid not in self.state.rejected]
             step = steps[i]
             assert isinstance(step, CorpusStep)
             step.load = partial(_load, self.db)
-            decisions = step.decide(live)
+            decisions = collector.decide(step, self.state.rejected)
+            collector.close()
             stats[i].seconds += time.perf_counter() - started
             _apply_decisions(self.db, self.state, steps[i], decisions, stats[i])
             # every surviving record went through the step, decided on or not
@@ -353,6 +362,7 @@ class _Pass:
 def _summary(
     state: _State, stats: list[StepStats], statuses: dict[str, int], seconds: float
 ) -> dict[str, Any]:
+    records = state.scratch.seen
     reasons: dict[str, int] = defaultdict(int)
     for reason in state.rejected.values():
         reasons[reason] += 1
@@ -361,13 +371,13 @@ def _summary(
         for k, n in st.tallies.items():
             tallies[k] += n
     return {
-        "records": len(state.seen),
+        "records": records,
         "accepted": statuses.get("accepted", 0),
         "needs_review": statuses.get("needs_review", 0),
         "rejected": len(state.rejected),
         "rejected_by_reason": dict(sorted(reasons.items())),
         "versions": state.versions,
         "seconds": round(seconds, 3),
-        "docs_per_s": round(len(state.seen) / seconds, 1) if seconds else None,
+        "docs_per_s": round(records / seconds, 1) if seconds else None,
         "source_flags": answer_skew(tallies),
     }
