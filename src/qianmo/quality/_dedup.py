@@ -106,7 +106,7 @@ class _Members:
             for k, m in enumerate(members)
         ]
         marks = ", ".join("?" * (6 + len(self.extra)))
-        self.scratch.db.executemany(f"INSERT INTO {self.table} VALUES ({marks})", rows)
+        self.scratch.insert(f"INSERT INTO {self.table} VALUES ({marks})", rows)
         self.count += len(rows)
 
     def dead(self, rejected: Collection[str]) -> np.ndarray:

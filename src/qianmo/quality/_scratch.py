@@ -35,8 +35,16 @@ class Scratch:
         self.db.execute("CREATE TABLE seen (id TEXT PRIMARY KEY) WITHOUT ROWID")
         self._tables = 0
 
+    def insert(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Rows in one transaction (each its own, without one, cost 50 µs a row)."""
+        self.db.execute("BEGIN")
+        try:
+            self.db.executemany(sql, rows)
+        finally:
+            self.db.execute("COMMIT")
+
     def add_seen(self, ids: Sequence[str]) -> None:
-        self.db.executemany("INSERT OR IGNORE INTO seen VALUES (?)", [(i,) for i in ids])
+        self.insert("INSERT OR IGNORE INTO seen VALUES (?)", [(i,) for i in ids])
 
     @property
     def seen(self) -> int:

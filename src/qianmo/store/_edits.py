@@ -32,27 +32,49 @@ _VERSIONS = RecordVersionRow.metadata.tables["record_versions"]
 CHUNK = 500  # ids per IN list: within every backend's limit on bound parameters
 
 
-def columns_of(record: Record) -> dict[str, Any]:
-    """The records-row columns mirrored from the document that a step may change (the row's
-    id, version, import id, times, document and search text aside)."""
-    return {
-        "kind": record.kind.value,
-        "lang": record.lang,
-        "domain": record.domain,
-        "status": record.status.value,
-        "org": record.source.org,
-        "source_name": record.source.name,
-        "original_id": record.source.original_id,
-        "license": record.source.license,
-        "tlp": record.source.tlp.value,
-        "classification": record.classification.value,
-        "personal_info": record.personal_info.value,
-        "eval_only": record.eval_only,
-        "content_hash": record.content_hash,
-        "lineage_root": record.lineage.root,
-        "quality_score": record.quality.score,
-        "published_at": record.published_at,
-    }
+# The records-row columns mirrored from the document that a step may change (the row's id,
+# version, import id, times, document and search text aside), in `columns_of`'s order.
+COLUMNS = (
+    "kind",
+    "lang",
+    "domain",
+    "status",
+    "org",
+    "source_name",
+    "original_id",
+    "license",
+    "tlp",
+    "classification",
+    "personal_info",
+    "eval_only",
+    "content_hash",
+    "lineage_root",
+    "quality_score",
+    "published_at",
+)
+
+
+def columns_of(record: Record) -> tuple[Any, ...]:
+    """The values of `COLUMNS` for a record (a tuple: taken of every record a run reads)."""
+    source = record.source
+    return (
+        record.kind.value,
+        record.lang,
+        record.domain,
+        record.status.value,
+        source.org,
+        source.name,
+        source.original_id,
+        source.license,
+        source.tlp.value,
+        record.classification.value,
+        record.personal_info.value,
+        record.eval_only,
+        record.content_hash,
+        record.lineage.root,
+        record.quality.score,
+        record.published_at,
+    )
 
 
 def _search_key(record: Record) -> tuple[Any, ...]:
@@ -74,7 +96,7 @@ class Snapshot:
     """A record's row columns as read, to tell later which of them an edit changed."""
 
     version: int
-    columns: dict[str, Any]
+    columns: tuple[Any, ...]
     search: tuple[Any, ...]
 
     @classmethod
@@ -96,7 +118,11 @@ class Edit:
     @classmethod
     def of(cls, record: Record, before: Snapshot) -> Edit:
         now = columns_of(record)
-        changed = {k: v for k, v in now.items() if before.columns[k] != v}
+        changed = {
+            name: value
+            for name, old, value in zip(COLUMNS, before.columns, now, strict=True)
+            if old != value
+        }
         if _search_key(record) != before.search:
             changed["search_text"] = search_text(record)
         base = before.version
