@@ -16,6 +16,7 @@ from qianmo.quality import (
     tokens,
 )
 from qianmo.quality._dedup import shingles
+from qianmo.quality._scratch import Scratch
 from tests.helpers.quality import BASE_EN, BASE_ZH, NEAR_EN, NEAR_ZH, SIMILAR_EN
 from tests.helpers.records import make_record
 
@@ -108,3 +109,46 @@ def test_exact_dedup_on_content_hash() -> None:
     decisions = step.decide([p for _, p in step.summarize(recs)])
     assert set(decisions) == {r.id for r in recs[:3]}
     assert sum(1 for d in decisions.values() if d.reject) == 2
+
+
+def _collected(step: ExactDedup | NearDedup, recs: list, dead: set[str], page: int = 7) -> dict:
+    """The decisions the driver makes: summaries of pages through the step's collector (on
+    disk), some records rejected earlier in the pass."""
+    scratch = Scratch()
+    try:
+        collector = step.collector(scratch)
+        for s in range(0, len(recs), page):
+            collector.add(step.summarize(recs[s : s + page]))
+        out = collector.decide(step, dead)
+        collector.close()
+        return out
+    finally:
+        scratch.close()
+
+
+def test_collectors_on_disk_decide_as_the_summaries_in_memory() -> None:
+    rng = np.random.default_rng(3)
+    a = {"name": "s", "org": "org-a", "tlp": "CLEAR", "license": "CC-BY-4.0"}
+    b = {**a, "org": "org-b", "tlp": "AMBER+STRICT"}
+    words = BASE_EN.split()
+    recs = []
+    for k in range(120):
+        base = [BASE_EN, NEAR_EN, SIMILAR_EN, BASE_ZH, NEAR_ZH][k % 5]
+        if k % 3 == 0:  # variants: a word or two changed, some near, some not
+            toks = base.split() if " " in base else list(base)
+            for _ in range(int(rng.integers(1, 4))):
+                toks[int(rng.integers(len(toks)))] = str(rng.choice(words))
+            base = (" " if " " in base else "").join(toks)
+        rec = make_record(content={"text": base}, source=a if k % 4 else b)
+        rec.quality.score = float(rng.integers(0, 3)) / 2
+        recs.append(rec)
+    recs.append(make_record(content={"text": "。"}))  # no shingles at 5: never a candidate
+    dead = {r.id for r in recs[::11]}
+    for step in (ExactDedup(), NearDedup()):
+        live = [p for rid, p in step.summarize(recs) if rid not in dead]
+        expected = step.decide(live)
+        assert expected  # the corpus does hold duplicates
+        got = _collected(step, recs, dead)
+        assert got.keys() == expected.keys()
+        for rid, decision in expected.items():
+            assert got[rid].reject == decision.reject and got[rid].flags == decision.flags

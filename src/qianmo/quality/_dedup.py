@@ -7,26 +7,31 @@ one would hide A's data from A and reveal B's.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Container, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from pydantic import Field
 
 from qianmo.quality._minhash import (
+    ROWS_READ,
+    U32_MAX,
     Exact,
     MinHasher,
     band_keys,
     candidate_pairs,
     components,
     exact_jaccard,
+    near_groups,
     ngram_hashes_of_tokens,
     optimal_bands,
     verify,
 )
-from qianmo.quality._step import CorpusStep, Decision, StepOptions, register_step
+from qianmo.quality._scratch import Scratch, Spill
+from qianmo.quality._step import Collector, CorpusStep, Decision, StepOptions, register_step
 from qianmo.quality._text import is_mostly_cjk
 from qianmo.quality._tokenhash import token_hashes_of_texts
 from qianmo.standard import Record
@@ -80,12 +85,94 @@ def cluster_decisions(members: Sequence[Member], step: str) -> dict[str, Decisio
     return out
 
 
+_MEMBER = "id, scope, score, recency, cluster"
+
+
+class _Members:
+    """The members of one dedup step's records in the run's scratch database, numbered in
+    the order they came (0, 1, …), with extra columns of the step's own."""
+
+    def __init__(self, scratch: Scratch, extra: tuple[str, ...] = ()) -> None:
+        self.scratch = scratch
+        self.extra = extra
+        columns = "id TEXT, scope TEXT, score REAL, recency TEXT, cluster TEXT"
+        self.table = scratch.table(", ".join([columns, *(f"{c} TEXT" for c in extra)]))
+        self.count = 0
+
+    def add(self, members: Sequence[Member], extra: Sequence[tuple[Any, ...]] = ()) -> None:
+        start = self.count
+        rows = [
+            (start + k, m.id, m.scope, m.score, m.recency, m.cluster, *(extra[k] if extra else ()))
+            for k, m in enumerate(members)
+        ]
+        marks = ", ".join("?" * (6 + len(self.extra)))
+        self.scratch.insert(f"INSERT INTO {self.table} VALUES ({marks})", rows)
+        self.count += len(rows)
+
+    def dead(self, rejected: Collection[str]) -> np.ndarray:
+        """True for the rows of records rejected earlier in the pass."""
+        mask = np.zeros(self.count, dtype=bool)
+        if rejected:
+            for n, rid in self.scratch.db.execute(f"SELECT n, id FROM {self.table}"):
+                if rid in rejected:
+                    mask[n] = True
+        return mask
+
+    def get(self, rows: Sequence[int], extra: str = "") -> dict[int, tuple[Any, ...]]:
+        return self.scratch.rows(self.table, _MEMBER + (f", {extra}" if extra else ""), rows)
+
+
+def _decisions(groups: Sequence[Sequence[Member]], step: str) -> dict[str, Decision]:
+    out: dict[str, Decision] = {}
+    for members in groups:
+        if len(members) > 1:
+            out.update(cluster_decisions(members, step))
+    return out
+
+
+class _ExactCollector(Collector):
+    """Content hashes and members on disk; in memory an 8-byte hash of each content hash,
+    sorted at the decision to find the groups (then compared in full)."""
+
+    def __init__(self, scratch: Scratch) -> None:
+        self.members = _Members(scratch, ("key",))
+        self.prefixes: list[np.ndarray] = []
+
+    def add(self, part: list[tuple[str, Any]]) -> None:
+        keys = [key for _, (key, _) in part]
+        self.members.add([m for _, (_, m) in part], [(k,) for k in keys])
+        # Python's string hash: stable within this process, which is all this needs
+        self.prefixes.append(np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys)))
+
+    def decide(self, step: CorpusStep, dead: Container[str]) -> dict[str, Decision]:
+        prefixes = np.concatenate(self.prefixes) if self.prefixes else np.empty(0, np.int64)
+        live = np.flatnonzero(~self.members.dead(cast(Collection[str], dead)))
+        order = live[np.argsort(prefixes[live], kind="stable")]
+        keys = prefixes[order]
+        repeated = np.zeros(len(keys), dtype=bool)
+        same = keys[1:] == keys[:-1]
+        repeated[1:] |= same
+        repeated[:-1] |= same
+        groups: dict[str, list[Member]] = defaultdict(list)
+        held = self.members.get(order[repeated].tolist(), "key")
+        for n in sorted(held):
+            row = held[n]
+            groups[row[5]].append(Member(*row[:5]))
+        return _decisions(list(groups.values()), step.name)
+
+    def close(self) -> None:
+        self.prefixes = []
+
+
 @register_step
 class ExactDedup(CorpusStep):
     name = "exact_dedup"
 
     def summarize(self, records: Sequence[Record]) -> list[tuple[str, Any]]:
         return [(r.id, (r.content_hash, Member.of(r))) for r in records]
+
+    def collector(self, scratch: Scratch) -> Collector:
+        return _ExactCollector(scratch)
 
     def decide(self, summaries: list[Any]) -> dict[str, Decision]:
         groups: dict[str, list[Member]] = defaultdict(list)
@@ -141,6 +228,29 @@ class NearDedup(CorpusStep):
         sigs = self._hasher().signatures(shingles_many(texts, o.word_ngram, o.char_ngram))
         return [(r.id, (Member.of(r), sigs[i])) for i, r in enumerate(records)]
 
+    def collector(self, scratch: Scratch) -> Collector:
+        o = self.options
+        assert isinstance(o, NearDedupOptions)
+        return _NearCollector(scratch, o.num_perm)
+
+    def shingle_loader(self, ids_of: Callable[[list[int]], list[str]]) -> Exact | None:
+        """True Jaccard of pairs of rows, from the records' texts read again from the store."""
+        o = self.options
+        assert isinstance(o, NearDedupOptions)
+        if self.load is None:
+            return None
+        load = self.load
+
+        def shingles_of(rows: list[int]) -> list[np.ndarray]:
+            ids = ids_of(rows)
+            held = load(ids)
+            return shingles_many([held[i].text() for i in ids], o.word_ngram, o.char_ngram)
+
+        def exact(pairs: np.ndarray) -> np.ndarray:
+            return exact_jaccard(pairs, shingles_of)
+
+        return exact
+
     def decide(self, summaries: list[Any]) -> dict[str, Decision]:
         o = self.options
         assert isinstance(o, NearDedupOptions)
@@ -148,18 +258,7 @@ class NearDedup(CorpusStep):
             return {}
         members = [m for m, _ in summaries]
         sig = np.stack([s for _, s in summaries])
-        exact = None
-        if self.load is not None:
-            load = self.load
-
-            def shingles_of(rows: list[int]) -> list[np.ndarray]:
-                held = load([members[i].id for i in rows])
-                texts = [held[members[i].id].text() for i in rows]
-                return shingles_many(texts, o.word_ngram, o.char_ngram)
-
-            def exact(pairs: np.ndarray) -> np.ndarray:
-                return exact_jaccard(pairs, shingles_of)
-
+        exact = self.shingle_loader(lambda rows: [members[i].id for i in rows])
         labels = near_clusters(sig, o.threshold, exact)
         groups: dict[int, list[Member]] = defaultdict(list)
         for i, label in enumerate(labels.tolist()):
@@ -169,6 +268,45 @@ class NearDedup(CorpusStep):
             if len(group) > 1:
                 out.update(cluster_decisions(group, self.name))
         return out
+
+
+class _NearCollector(Collector):
+    """Members in the scratch database, signatures in a flat file beside it (512 bytes a
+    record, never all in memory: the banding reads them one band at a time)."""
+
+    def __init__(self, scratch: Scratch, num_perm: int) -> None:
+        self.members = _Members(scratch)
+        path = os.path.join(scratch.path, f"{self.members.table}.sig")
+        self.sigs = Spill(path, num_perm, np.uint32)
+        self.num_perm = num_perm
+
+    def add(self, part: list[tuple[str, Any]]) -> None:
+        if part:
+            self.members.add([m for _, (m, _) in part])
+            self.sigs.append(np.stack([sig for _, (_, sig) in part]))
+
+    def decide(self, step: CorpusStep, dead: Container[str]) -> dict[str, Decision]:
+        assert isinstance(step, NearDedup)
+        o = step.options
+        assert isinstance(o, NearDedupOptions)
+        valid = ~self.members.dead(cast(Collection[str], dead))
+        if valid.sum() < 2:
+            return {}
+        for s in range(0, len(valid), ROWS_READ):  # no shingles: never a candidate
+            valid[s : s + ROWS_READ] &= ~(self.sigs.read(s, s + ROWS_READ) == U32_MAX).all(axis=1)
+
+        def ids_of(rows: list[int]) -> list[str]:
+            held = self.members.get(rows)
+            return [held[r][0] for r in rows]
+
+        exact = step.shingle_loader(ids_of)
+        found = near_groups(self.sigs.read, self.sigs.take, valid, o.num_perm, o.threshold, exact)
+        held = self.members.get(np.concatenate(found).tolist() if found else [])
+        groups = [[Member(*held[n]) for n in group.tolist()] for group in found]
+        return _decisions(groups, step.name)
+
+    def close(self) -> None:
+        self.sigs.close()
 
 
 def near_clusters(sig: np.ndarray, threshold: float, exact: Exact | None = None) -> np.ndarray:

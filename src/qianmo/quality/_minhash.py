@@ -145,15 +145,70 @@ def optimal_bands(threshold: float, num_perm: int, miss: float = MISS) -> tuple[
     return best
 
 
+def _band_mult(rows: int) -> np.ndarray:
+    return np.random.default_rng(7).integers(1, 2**63, size=rows, dtype=np.uint64)
+
+
 def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """(docs, bands) uint64 keys: a random linear combination of each band's values."""
-    mult = np.random.default_rng(7).integers(1, 2**63, size=rows, dtype=np.uint64)
+    mult = _band_mult(rows)
     keys = np.empty((sig.shape[0], bands), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(bands):
             part = sig[:, j * rows : (j + 1) * rows].astype(np.uint64)
             keys[:, j] = (part * mult).sum(axis=1, dtype=np.uint64)
     return keys
+
+
+Reader = Callable[[int, int], np.ndarray]
+ROWS_READ = 16384  # signature rows read at a time (8 MiB at 128 permutations)
+
+
+def near_groups(
+    read: Reader,
+    take: Callable[[np.ndarray], np.ndarray],
+    valid: np.ndarray,
+    num_perm: int,
+    threshold: float,
+    exact: Exact | None = None,
+) -> list[np.ndarray]:
+    """`near_clusters` over signatures kept out of memory: the groups (of two or more row
+    numbers) of the verified pairs.
+
+    `read(start, stop)` gives signature rows in order, `take(rows)` given rows; `valid` says
+    which rows take part. The banding is the same and still global: one band's keys of every
+    row (8 bytes each) are in memory at a time, and only candidate pairs' signatures.
+    """
+    n = len(valid)
+    bands, rows = optimal_bands(threshold, num_perm)
+    mult = _band_mult(rows)
+    found = []
+    for j in range(bands):
+        keys = np.empty((n, 1), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for s in range(0, n, ROWS_READ):
+                part = read(s, s + ROWS_READ)[:, j * rows : (j + 1) * rows].astype(np.uint64)
+                keys[s : s + len(part), 0] = (part * mult).sum(axis=1, dtype=np.uint64)
+        found.append(candidate_pairs(keys, valid))
+        del keys
+    pairs = np.unique(np.concatenate(found), axis=0) if found else np.empty((0, 2), np.int64)
+    if len(pairs) == 0:
+        return []
+    nodes, local = np.unique(pairs, return_inverse=True)
+    local = local.reshape(pairs.shape)
+    sig = take(nodes)
+    local_exact = None
+    if exact is not None:
+        outer = exact
+
+        def local_exact(p: np.ndarray) -> np.ndarray:
+            return outer(nodes[p])
+
+    labels = components(len(nodes), verify(sig, local, threshold, local_exact))
+    groups: dict[int, list[int]] = {}
+    for node, label in zip(nodes.tolist(), labels.tolist(), strict=True):
+        groups.setdefault(label, []).append(node)
+    return [np.array(g) for g in groups.values() if len(g) > 1]
 
 
 def candidate_pairs(keys: np.ndarray, valid: np.ndarray, max_bucket: int = 64) -> np.ndarray:

@@ -22,18 +22,23 @@ from sqlalchemy import Text, cast, select
 from qianmo.quality._executors import Executor, make_executor
 from qianmo.quality._heuristics import answer_skew
 from qianmo.quality._pipeline import PipelineSpec
+from qianmo.quality._scratch import Scratch
 from qianmo.quality._step import CorpusStep, Decision, Step, StepStats
-from qianmo.quality._work import PageResult, Work
+from qianmo.quality._work import PageResult, Work, parse_record
 from qianmo.standard import LineageStep, Record, Status, new_id, utcnow
 from qianmo.store import (
     Database,
+    Edit,
+    PreparedCache,
     QualityRunRow,
     RecordFilter,
     RecordRow,
+    Snapshot,
     count_records,
-    save_version_rows,
-    save_versions,
+    id_args,
+    ids_in,
     set_status,
+    store_edits,
 )
 
 ACTIVE = "status=raw,accepted,needs_review"
@@ -77,7 +82,7 @@ class _State:
 
     run_id: str
     actor: str
-    seen: set[str] = field(default_factory=set)
+    scratch: Scratch  # every selected id, and the dedup steps' summaries: on disk
     review: dict[str, str] = field(default_factory=dict)
     rejected: dict[str, str] = field(default_factory=dict)
     protected: set[str] = field(default_factory=set)
@@ -112,9 +117,11 @@ def _pages(db: Database, flt: RecordFilter, size: int) -> Iterator[list[str]]:
 
 
 def _records(session: Any, ids: Sequence[str]) -> dict[str, Record]:
-    """The records of these ids (a few hundred: one query)."""
-    query = select(RecordRow.id, RecordRow.data).where(RecordRow.id.in_(ids))
-    return {row.id: Record.model_validate(row.data) for row in session.execute(query)}
+    """The records of these ids (a few hundred: one query), validated from their JSON text
+    in one step, as the workers do."""
+    raw = cast(RecordRow.data, Text).label("raw")
+    query = select(RecordRow.id, raw).where(RecordRow.id.in_(ids))
+    return {row.id: parse_record(row.raw) for row in session.execute(query)}
 
 
 def _load(db: Database, ids: Sequence[str]) -> dict[str, Record]:
@@ -143,14 +150,14 @@ def _reject(session: Any, state: _State, reasons: dict[str, str]) -> None:
 def _apply_page(db: Database, state: _State, page: PageResult) -> None:
     change = f"quality.run:{state.run_id}"
     with db.write() as s:
+        state.scratch.add_seen([item.id for item in page.items])
         for item in page.items:
-            state.seen.add(item.id)
             if item.protected:
                 state.protected.add(item.id)
             if item.review:
                 state.review[item.id] = item.review
-        edited = [item.row for item in page.items if item.row is not None]
-        state.versions += save_version_rows(s, edited, actor=state.actor, change=change)
+        edited = [item.edit for item in page.items if item.edit is not None]
+        state.versions += store_edits(s, edited, actor=state.actor, change=change)
         _reject(s, state, {i.id: i.reject for i in page.items if i.reject})
 
 
@@ -174,10 +181,11 @@ def _apply_decisions(
         with db.write() as s:
             held = _records(s, chunk)
             rejects: dict[str, str] = {}
-            edited: list[Record] = []
+            edited: list[Edit] = []
             for rid in chunk:
                 decision = decisions[rid]
                 record = held[rid]
+                before = Snapshot.of(record)
                 flags = {
                     name: _merge_flag(record.quality.flags.get(name), value)
                     for name, value in decision.flags.items()
@@ -189,39 +197,47 @@ def _apply_decisions(
                     record.lineage.steps.append(
                         LineageStep(type="step", name=step.name, detail=detail)
                     )
-                    edited.append(record)
+                    edited.append(Edit.of(record, before))
                 if decision.reject and rid not in state.protected:
                     rejects[rid] = decision.reject
                 if decision.review:
                     state.review[rid] = decision.review
                 decision.flags = flags
                 stats.count(rid, decision, changed)
-            state.versions += save_versions(s, edited, actor=state.actor, change=change)
+            state.versions += store_edits(s, edited, actor=state.actor, change=change)
             _reject(s, state, rejects)
+
+
+# prepared once per chunk length (store/_prepared.py): the final pass reads every record's
+# status, and SQLAlchemy's execution layer cost more than the query
+_STATUSES = PreparedCache(8)
+
+
+def _statuses_of(n: int) -> Any:
+    # the reason alone, not the whole document (parsing those was most of this pass)
+    reason = RecordRow.data["status_reason"].as_string()
+    return select(RecordRow.id, RecordRow.status, reason).where(ids_in(RecordRow.id, n))
 
 
 def _final_statuses(db: Database, state: _State) -> dict[str, int]:
     """Everything selected and not rejected is accepted, or needs review if a step said so."""
     counts: dict[str, int] = defaultdict(int)
-    ids = sorted(state.seen - state.rejected.keys())
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for seen in state.scratch.seen_chunks(500):
+        chunk = [rid for rid in seen if rid not in state.rejected]
+        if not chunk:
+            continue
         groups: dict[tuple[Status, str | None], list[str]] = defaultdict(list)
         with db.write() as s:
-            # the reason alone, not the whole document (parsing those was most of this pass)
-            reason_of = RecordRow.data["status_reason"].as_string().label("reason")
-            rows = s.execute(
-                select(RecordRow.id, RecordRow.status, reason_of).where(RecordRow.id.in_(chunk))
-            ).all()
-            for row in rows:
-                reason = state.review.get(row.id)
+            rows = _STATUSES.get(len(chunk), partial(_statuses_of, len(chunk)))
+            for rid, status, reason_now in rows.on_session(s, id_args(chunk)).rows:
+                reason = state.review.get(rid)
                 target = (Status.NEEDS_REVIEW, reason) if reason else (Status.ACCEPTED, None)
-                if row.id in state.protected or row.status == Status.REJECTED.value:
-                    counts[row.status] += 1
+                if rid in state.protected or status == Status.REJECTED.value:
+                    counts[status] += 1
                     continue
                 counts[target[0].value] += 1
-                if (row.status, row.reason) != (target[0].value, target[1]):
-                    groups[target].append(row.id)
+                if (status, reason_now) != (target[0].value, target[1]):
+                    groups[target].append(rid)
             for (status, reason), group in sorted(groups.items(), key=lambda g: str(g[0])):
                 set_status(
                     s,
@@ -263,19 +279,22 @@ def run_quality(
             )
         else:  # resuming after a crash: the same run, recomputed (reruns change nothing)
             row.status, row.error = "running", None
-    state = _State(run_id=run_id, actor=actor)
+    state = _State(run_id=run_id, actor=actor, scratch=Scratch())
     stats = [StepStats(s.name) for s in steps]
     started = time.perf_counter()
-    executor = make_executor(options.executor, address=options.address, workers=options.workers)
     try:
-        for number, indices in enumerate(_passes(steps)):
-            run = _Pass(db, options, state, executor, number)
-            run.run(steps, stats, indices, flt, progress)
+        executor = make_executor(options.executor, address=options.address, workers=options.workers)
+        try:
+            for number, indices in enumerate(_passes(steps)):
+                run = _Pass(db, options, state, executor, number)
+                run.run(steps, stats, indices, flt, progress)
+        finally:
+            executor.close()
+        statuses = _final_statuses(db, state)
+        seconds = time.perf_counter() - started
+        summary = _summary(state, stats, statuses, seconds)
     finally:
-        executor.close()
-    statuses = _final_statuses(db, state)
-    seconds = time.perf_counter() - started
-    summary = _summary(state, stats, statuses, seconds)
+        state.scratch.close()
     with db.write() as s:
         row = s.get(QualityRunRow, run_id)
         assert row is not None
@@ -308,7 +327,11 @@ class _Pass:
         key = hashlib.sha256(orjson.dumps([self.state.run_id, self.number])).hexdigest()
         work = Work(run_id=self.state.run_id, steps=specs, states=states, key=key)
         corpus = [i for i in indices if steps[i].corpus]
-        summaries: list[list[tuple[str, Any]]] = [[] for _ in corpus]
+        collectors = []
+        for i in corpus:
+            step = steps[i]
+            assert isinstance(step, CorpusStep)
+            collectors.append(step.collector(self.state.scratch))
         done = survivors = 0
         label = f"pass {self.number + 1}: {', '.join(s.name for s in specs)}"
         pages = _pages(self.db, flt, self.options.page_size)
@@ -316,19 +339,19 @@ class _Pass:
             _apply_page(self.db, self.state, page)
             for i, st in zip(indices, page.stats, strict=True):
                 stats[i].merge(st)
-            for bucket, part in zip(summaries, page.summaries, strict=True):
-                bucket.extend(part)
+            for collector, part in zip(collectors, page.summaries, strict=True):
+                collector.add(part)
             done += len(page.items)
             survivors += sum(1 for item in page.items if not item.reject)
             if progress is not None:
                 progress(done, total, label)
-        for i, bucket in zip(corpus, summaries, strict=True):
+        for i, collector in zip(corpus, collectors, strict=True):
             started = time.perf_counter()
-            live = [p for rid, p in bucket if rid not in self.state.rejected]
             step = steps[i]
             assert isinstance(step, CorpusStep)
             step.load = partial(_load, self.db)
-            decisions = step.decide(live)
+            decisions = collector.decide(step, self.state.rejected)
+            collector.close()
             stats[i].seconds += time.perf_counter() - started
             _apply_decisions(self.db, self.state, steps[i], decisions, stats[i])
             # every surviving record went through the step, decided on or not
@@ -339,6 +362,7 @@ class _Pass:
 def _summary(
     state: _State, stats: list[StepStats], statuses: dict[str, int], seconds: float
 ) -> dict[str, Any]:
+    records = state.scratch.seen
     reasons: dict[str, int] = defaultdict(int)
     for reason in state.rejected.values():
         reasons[reason] += 1
@@ -347,13 +371,13 @@ def _summary(
         for k, n in st.tallies.items():
             tallies[k] += n
     return {
-        "records": len(state.seen),
+        "records": records,
         "accepted": statuses.get("accepted", 0),
         "needs_review": statuses.get("needs_review", 0),
         "rejected": len(state.rejected),
         "rejected_by_reason": dict(sorted(reasons.items())),
         "versions": state.versions,
         "seconds": round(seconds, 3),
-        "docs_per_s": round(len(state.seen) / seconds, 1) if seconds else None,
+        "docs_per_s": round(records / seconds, 1) if seconds else None,
         "source_flags": answer_skew(tallies),
     }

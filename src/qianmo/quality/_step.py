@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from qianmo.errors import QianmoError
 from qianmo.standard import LineageStep, Record
+
+if TYPE_CHECKING:
+    from qianmo.quality._scratch import Scratch
 
 MAX_EXAMPLES = 5
 
@@ -171,6 +174,28 @@ class Step:
 Loader = Callable[[Sequence[str]], dict[str, Record]]
 
 
+class Collector:
+    """Holds one corpus step's summaries over a pass until the step decides.
+
+    This one keeps them in a list, for `decide`; a step whose summaries are many and regular
+    (dedup: one per record) keeps them compactly, on disk, in its own collector.
+    """
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, Any]] = []
+
+    def add(self, part: list[tuple[str, Any]]) -> None:
+        self.items.extend(part)
+
+    def decide(self, step: CorpusStep, dead: Container[str]) -> dict[str, Decision]:
+        """The step's decisions over the summaries of records not in `dead` (rejected
+        earlier in the pass)."""
+        return step.decide([p for rid, p in self.items if rid not in dead])
+
+    def close(self) -> None:
+        self.items = []
+
+
 class CorpusStep(Step):
     """A step that decides from the whole selection (dedup, contamination)."""
 
@@ -182,6 +207,11 @@ class CorpusStep(Step):
     def summarize(self, records: Sequence[Record]) -> list[tuple[str, Any]]:
         """Small, picklable `(record id, summary)` pairs, computed in the workers."""
         raise NotImplementedError
+
+    def collector(self, scratch: Scratch) -> Collector:
+        """Where the driver keeps this step's summaries until `decide` (`scratch`: the run's
+        temporary files)."""
+        return Collector()
 
     def decide(self, summaries: list[Any]) -> dict[str, Decision]:
         """Decisions by record id, from the summaries of the whole selection (records

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from qianmo.quality._pipeline import StepSpec, build_step
 from qianmo.quality._step import CorpusStep, Step, StepStats
 from qianmo.standard import Record
-from qianmo.store import row_values
+from qianmo.store import Edit, Snapshot
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,9 @@ class Work:
 @dataclass
 class ItemResult:
     id: str
-    # the edited record as its store row (`row_values`), when anything changed: made here, in
-    # parallel, so the driver writes it without validating and serialising it again
-    row: dict[str, Any] | None = None
+    # the edited record, when anything changed, as the store's next version of it (document
+    # serialised, changed columns picked): made here, in parallel, so the driver only writes
+    edit: Edit | None = None
     reject: str | None = None
     review: str | None = None
     protected: bool = False  # a person restored it: the run does not reject it again
@@ -55,7 +55,7 @@ def steps_for(work: Work) -> list[Step]:
     return _BUILT[work.key]
 
 
-def _record(raw: str) -> Record:
+def parse_record(raw: str) -> Record:
     try:
         return Record.model_validate_json(raw)
     except ValidationError:
@@ -69,7 +69,8 @@ def process_page(work: Work, page: list[str]) -> PageResult:
     result = PageResult(stats=[StepStats(s.name) for s in steps])
     survivors: list[Record] = []
     for raw in page:
-        record = _record(raw)
+        record = parse_record(raw)
+        before = Snapshot.of(record)
         item = ItemResult(
             id=record.id, protected=(record.status_reason or "").startswith("restored by")
         )
@@ -84,7 +85,7 @@ def process_page(work: Work, page: list[str]) -> PageResult:
                 item.reject = f"{step.name}:{verdict.reject}"
                 break
         if changed:
-            item.row = row_values(record)
+            item.edit = Edit.of(record, before)
         if item.reject is None:
             survivors.append(record)
         result.items.append(item)

@@ -55,6 +55,7 @@ from qianmo.store._backup import (
 )
 from qianmo.store._bulk import insert_rows
 from qianmo.store._db import Database
+from qianmo.store._edits import Edit, Snapshot, store_edits, write_edits
 from qianmo.store._evaluation import EvalResponseRow, EvalRunRow, LlmCacheRow
 from qianmo.store._filters import FILTER_KEYS, RecordFilter
 from qianmo.store._hierarchy import (
@@ -117,6 +118,8 @@ from qianmo.store._records import (
     count_records,
     get_record,
     get_versions,
+    id_args,
+    ids_in,
     iter_records,
     list_records,
     restore_records,
@@ -174,6 +177,7 @@ __all__ = [
     "CampaignRow",
     "CopyReport",
     "Database",
+    "Edit",
     "Entry",
     "EvalResponseRow",
     "EvalRunRow",
@@ -201,6 +205,7 @@ __all__ = [
     "ReleaseRow",
     "SessionInfo",
     "SessionUser",
+    "Snapshot",
     "SourceFileRow",
     "SuiteItemRow",
     "SuiteRow",
@@ -242,6 +247,8 @@ __all__ = [
     "get_record",
     "get_user",
     "get_versions",
+    "id_args",
+    "ids_in",
     "init_workspace",
     "insert_rows",
     "is_current",
@@ -294,6 +301,7 @@ __all__ = [
     "set_vetted",
     "siblings",
     "start_session",
+    "store_edits",
     "table_counts",
     "to_record",
     "touch_session",
@@ -302,4 +310,5 @@ __all__ = [
     "user_for_token",
     "verify_chain",
     "visible_condition",
+    "write_edits",
 ]

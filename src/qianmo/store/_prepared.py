@@ -45,10 +45,15 @@ class _Form:
 
 
 class Prepared:
-    """One Core statement, run many times on whichever database a connection belongs to."""
+    """One Core statement, run many times on whichever database a connection belongs to.
 
-    def __init__(self, stmt: ClauseElement) -> None:
+    `raw` names parameters whose values are already in the database's form (a JSON document
+    serialised once, elsewhere): their type's processing is skipped, its cast kept.
+    """
+
+    def __init__(self, stmt: ClauseElement, *, raw: Sequence[str] = ()) -> None:
         self.stmt = stmt
+        self.raw = frozenset(raw)
         self._forms: dict[str, _Form] = {}
         self._lock = threading.Lock()
 
@@ -69,7 +74,7 @@ class Prepared:
             compiled.string,
             tuple(compiled.positiontup) if compiled.positiontup is not None else None,
             dict(compiled.params),
-            {name: p for name, p in binds.items() if p is not None},
+            {name: p for name, p in binds.items() if p is not None and name not in self.raw},
             tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns),
         )
         with self._lock:
@@ -179,13 +184,17 @@ class PreparedCache:
         self._entries: OrderedDict[Hashable, Prepared] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, build: Callable[[], ClauseElement]) -> Prepared:
+    def get(
+        self, key: Hashable, build: Callable[[], ClauseElement], *, raw: Sequence[str] = ()
+    ) -> Prepared:
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
                 return found
-        prepared = Prepared(build())  # outside the lock: building takes a millisecond or two
+        prepared = Prepared(
+            build(), raw=raw
+        )  # outside the lock: building takes a millisecond or two
         with self._lock:
             self._entries[key] = prepared
             if len(self._entries) > self.size:

@@ -352,29 +352,56 @@ def _set_status(
     session.connection().execute(stmt, rows)
 
 
+_IDS_HELD = PreparedCache(16)
+_STATUS_IN_SQL = PreparedCache(2)
+
+
+def ids_in(column: Any, n: int) -> Any:
+    """`column IN (:i0, …)` with n runtime parameters, for a statement prepared once per n."""
+    return column.in_([arg(f"i{k}", String()) for k in range(n)])
+
+
+def id_args(ids: Sequence[str]) -> dict[str, str]:
+    return {f"i{k}": rid for k, rid in enumerate(ids)}
+
+
 def _set_status_in_sql(
     session: Session, chunk: list[str], status: Status, reason: str | None, at: Any
 ) -> None:
+    # Prepared (store/_prepared.py): a quality run changes the status of every record it
+    # selected, and SQLAlchemy's per-row parameter processing cost more than SQLite's work
     table = RecordRow.metadata.tables["records"]
-    known = set(session.scalars(select(RecordRow.id).where(RecordRow.id.in_(chunk))))
+    held = _IDS_HELD.get(
+        len(chunk), lambda: select(table.c.id).where(ids_in(table.c.id, len(chunk)))
+    )
+    known = {row[0] for row in held.on_session(session, id_args(chunk)).rows}
     for rid in chunk:
         if rid not in known:
             raise NotFound(f"no record {rid}", object_id=rid)
-    document = func.json_set(
-        table.c.data,
-        "$.status",
-        bindparam("status"),
-        "$.status_reason",
-        bindparam("reason"),
-        type_=table.c.data.type,
-    )
-    stmt = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
-        .values(status=bindparam("status"), data=document, updated_at=bindparam("at"))
-    )
-    rows = [{"b_id": rid, "status": status.value, "reason": reason, "at": at} for rid in chunk]
-    session.connection().execute(stmt, rows)
+
+    def build() -> Any:
+        document = func.json_set(
+            table.c.data,
+            "$.status",
+            arg("p_status", String()),
+            "$.status_reason",
+            arg("p_reason", String()),
+            type_=table.c.data.type,
+        )
+        return (
+            update(table)
+            .where(table.c.id == arg("p_id", String()))
+            .values(
+                status=arg("p_status", String()),
+                data=document,
+                updated_at=arg("p_at", table.c.updated_at.type),
+            )
+        )
+
+    rows = [
+        {"p_id": rid, "p_status": status.value, "p_reason": reason, "p_at": at} for rid in chunk
+    ]
+    _STATUS_IN_SQL.get("set", build).run_many(session.connection(), rows)
 
 
 def restore_records(session: Session, record_ids: Sequence[str], *, actor: str) -> list[Record]:
