@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import gc
 import importlib
 import importlib.util
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qianmo._gc import collector_paused
 
-# Start-up imports build some 200,000 objects, and the cyclic collector ran over them again
-# and again as they grew: importing `qianmo eval`'s modules took 1.01 CPU s with it on and
-# 0.80–0.89 s paused. Nothing made while importing is garbage, so the pass is pure cost.
-with collector_paused():
+if TYPE_CHECKING:
     import typer
-
-    from qianmo.cli._common import err_console, run_app
 
 HELP = "qianmo (阡陌): co-build, check, label, release and measure cybersecurity datasets."
 
@@ -52,6 +46,8 @@ COMMAND_MODULES = list(dict.fromkeys(COMMANDS.values()))
 
 def build_app(modules: list[str] | None = None) -> typer.Typer:
     """The app with the given command modules (default: all of them)."""
+    import typer
+
     app = typer.Typer(
         name="qianmo",
         help=HELP,
@@ -85,8 +81,13 @@ def __getattr__(name: str) -> Any:
 def main() -> None:
     first = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
     modules = [COMMANDS[first]] if first in COMMANDS else None
-    with collector_paused():
+    # Start-up imports build some 200,000 objects, and the cyclic collector ran over them again
+    # and again as they grew: importing `qianmo eval`'s modules took 1.01 CPU s with it on and
+    # 0.80–0.89 s paused. Nothing made while importing is garbage, so the passes are pure cost;
+    # and it lives as long as the process, so it is frozen for the command's own passes. (Only
+    # here, in the command's own process: a program importing `qianmo.cli` keeps its collector.)
+    with collector_paused(keep=True):
+        from qianmo.cli._common import err_console, run_app
+
         app = build_app(modules)
-    # What start-up made lives as long as the process: later full passes need not walk it.
-    gc.freeze()
     sys.exit(run_app(app, err_console))
