@@ -162,8 +162,8 @@ def import_source(
     options = options or {}
     with collector_paused():
         # What was read dies with `_import`'s frame, inside the pause: held past it, every parsed
-        # object and record was scanned by the collection that resuming it starts (8 % of the
-        # ATT&CK sample's import, py-spy).
+        # object and record was scanned by the collection that resuming it starts (1.1 -> 0.8 ms
+        # of the ATT&CK sample's import, gc.callbacks).
         return _import(
             db,
             fmt,
