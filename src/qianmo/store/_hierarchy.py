@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import and_, delete, select, tuple_
+from sqlalchemy import and_, delete, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from qianmo.store._models import IdRelationRow
@@ -35,10 +35,15 @@ def add_relations(session: Session, edges: Iterable[Edge], *, source: str | None
         ).all()
         have.update((r[0], r[1], r[2], r[3]) for r in rows)
     new = sorted(wanted - have)
-    session.add_all(
-        IdRelationRow(scheme=s, child=c, relation=r, parent=p, source=source) for s, c, r, p in new
-    )
-    session.flush()
+    if new:
+        # A Core insert: the ORM's unit of work cost more than the few rows of an import batch.
+        session.execute(
+            insert(IdRelationRow.metadata.tables["id_relations"]),
+            [
+                {"scheme": s, "child": c, "relation": r, "parent": p, "source": source}
+                for s, c, r, p in new
+            ],
+        )
     return len(new)
 
 

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import stix2
 
 from qianmo.ingest.sources import SourceError, read_attack
+from qianmo.ingest.sources._stix import load_stix
 
 FIX = Path(__file__).parent / "fixtures"
 ATTACK = FIX / "attack" / "attack-2.1-bundle.json"
@@ -74,3 +76,37 @@ def test_bundle_without_objects_list(tmp_path: Path) -> None:
     path.write_text(json.dumps({"type": "bundle", "id": _bundle()["id"], "objects": {}}))
     with pytest.raises(SourceError, match="no 'objects' list"):
         list(read_attack(path))
+
+
+def _with_shared_citation(tmp_path: Path, citation: dict[str, Any]) -> tuple[Path, list[str]]:
+    """The fixture bundle with the same citation added to every technique (as ATT&CK cites one
+    report from many objects)."""
+    data = _bundle()
+    ids = []
+    for obj in data["objects"]:
+        if obj["type"] == "attack-pattern":
+            obj["external_references"] = [*obj["external_references"], dict(citation)]
+            ids.append(obj["id"])
+    path = tmp_path / "cited.json"
+    path.write_text(json.dumps(data))
+    return path, ids
+
+
+def test_repeated_citation_parses_as_stix2_parses_each_copy(tmp_path: Path) -> None:
+    citation = {"source_name": "Report", "url": "https://example.org/r", "description": "R"}
+    path, ids = _with_shared_citation(tmp_path, citation)
+    assert len(ids) >= 2
+    loaded = {str(o["id"]): o for o in load_stix(path, None)}
+    raw = {o["id"]: o for o in json.loads(path.read_text())["objects"]}
+    for oid in ids:
+        alone = stix2.parse(raw[oid], allow_custom=True, version="2.1")
+        assert loaded[oid].serialize(sort_keys=True) == alone.serialize(sort_keys=True)
+    # checked once: every technique holds the one instance made for the first copy
+    assert len({id(loaded[oid]["external_references"][-1]) for oid in ids}) == 1
+
+
+def test_repeated_bad_citation_is_refused_with_its_object(tmp_path: Path) -> None:
+    path, ids = _with_shared_citation(tmp_path, {"url": "https://example.org/no-source-name"})
+    with pytest.raises(SourceError) as err:
+        list(read_attack(path))
+    assert "source_name" in str(err.value) and ids[0] in str(err.value)

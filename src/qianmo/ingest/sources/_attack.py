@@ -44,6 +44,7 @@ class _Index:
 
     def __init__(self, objects: list[Any]) -> None:
         self.by_stix = {str(o["id"]): o for o in objects}
+        self._idents: dict[str, str | None] = {}
         self.tactics = {
             str(o.get("x_mitre_shortname")): o for o in iter_type(objects, "x-mitre-tactic")
         }
@@ -57,8 +58,11 @@ class _Index:
             self.into[(str(rel["target_ref"]), kind)].append(str(rel["source_ref"]))
 
     def ident(self, stix_id: str) -> str | None:
-        obj = self.by_stix.get(stix_id)
-        return external_id(obj, "mitre-attack") if obj is not None else None
+        # each technique is looked up from every group, software and sub-technique naming it
+        if stix_id not in self._idents:
+            obj = self.by_stix.get(stix_id)
+            self._idents[stix_id] = external_id(obj, "mitre-attack") if obj is not None else None
+        return self._idents[stix_id]
 
     def name(self, stix_id: str) -> str:
         obj = self.by_stix.get(stix_id)
@@ -124,7 +128,7 @@ def _uses_facts(obj: Any, ix: _Index) -> dict[str, Any]:
     }
 
 
-def _text(obj: Any, kind: str, ident: str, facts: dict[str, Any]) -> str:
+def _text(obj: Any, kind: str, ident: str, facts: dict[str, Any], links: list[str]) -> str:
     return join_text(
         f"{ident} {obj.get('name')} (ATT&CK {kind})",
         clean(obj.get("description")),
@@ -135,7 +139,7 @@ def _text(obj: Any, kind: str, ident: str, facts: dict[str, Any]) -> str:
         f"Detection: {facts['detection']}" if facts.get("detection") else "",
         section("Techniques used", facts.get("uses_techniques") or []),
         section("Software used", facts.get("uses_software") or []),
-        section("References", urls(obj)[:15]),
+        section("References", links[:15]),
     )
 
 
@@ -153,6 +157,7 @@ def parse_attack_object(obj: Any, ix: _Index, where: str) -> SourceObject | None
         facts.update(_uses_facts(obj, ix))
         facts["group_id"] = ident
     retired = _retired(obj)
+    links = urls(obj)
     rec = build_record(
         {
             "kind": "document",
@@ -161,7 +166,7 @@ def parse_attack_object(obj: Any, ix: _Index, where: str) -> SourceObject | None
             "tags": ["attack", f"attack:{kind}", *([retired.split()[0]] if retired else [])],
             "content": {
                 "title": f"{ident}: {obj.get('name')}",
-                "text": _text(obj, kind, ident, facts),
+                "text": _text(obj, kind, ident, facts, links),
             },
             "refs": {
                 "attack": [
@@ -169,13 +174,13 @@ def parse_attack_object(obj: Any, ix: _Index, where: str) -> SourceObject | None
                     *(facts.get("tactic_ids") or []),
                     *(facts.get("uses_techniques") or []),
                 ],
-                "urls": urls(obj)[:50],
+                "urls": links[:50],
             },
             "source": {
                 "name": "attack",
                 "original_id": ident,
                 "license": ATTACK_LICENSE,
-                "url": next(iter(urls(obj)), None),
+                "url": next(iter(links), None),
             },
             "published_at": str(obj.get("created")),
             "valid_as_of": str(obj.get("modified")),

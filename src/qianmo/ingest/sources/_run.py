@@ -161,11 +161,40 @@ def import_source(
     counts = WriteCounts()
     options = options or {}
     with collector_paused():
-        inp = _read(db, fmt, [Path(p) for p in paths], options, bool(since or force), counts)
-        if inp.unchanged is not None:
-            return _record_skip(db, format_name, inp, actor)
-        run = _Run(fmt, actor, options, counts, progress)
-        return run.write(db, inp, since, withdraw_absent)
+        # What was read dies with `_import`'s frame, inside the pause: held past it, every parsed
+        # object and record was scanned by the collection that resuming it starts (1.1 -> 0.8 ms
+        # of the ATT&CK sample's import, gc.callbacks).
+        return _import(
+            db,
+            fmt,
+            [Path(p) for p in paths],
+            options,
+            counts,
+            since,
+            force,
+            withdraw_absent,
+            actor,
+            progress,
+        )
+
+
+def _import(
+    db: Database,
+    fmt: SourceFormat,
+    paths: list[Path],
+    options: dict[str, Any],
+    counts: WriteCounts,
+    since: datetime | None,
+    force: bool,
+    withdraw_absent: bool,
+    actor: str,
+    progress: Callable[[int], None] | None,
+) -> SourceImport:
+    inp = _read(db, fmt, paths, options, bool(since or force), counts)
+    if inp.unchanged is not None:
+        return _record_skip(db, fmt.name, inp, actor)
+    run = _Run(fmt, actor, options, counts, progress)
+    return run.write(db, inp, since, withdraw_absent)
 
 
 @dataclass
@@ -187,17 +216,18 @@ class _Run:
         counts.read += len(inp.kept_ids)  # objects of unchanged mirror files
         counts.unchanged += len(inp.kept_ids)
         import_id = new_id()
+        # Held here: the session keeps flushed objects only weakly, and fetching the row back
+        # at the end was one more query per import.
+        row = ImportRow(
+            id=import_id,
+            file_name=inp.label,
+            sha256=inp.digest,
+            format=self.fmt.name,
+            actor=self.actor,
+            options=self.options,
+        )
         with db.write() as s:
-            s.add(
-                ImportRow(
-                    id=import_id,
-                    file_name=inp.label,
-                    sha256=inp.digest,
-                    format=self.fmt.name,
-                    actor=self.actor,
-                    options=self.options,
-                )
-            )
+            s.add(row)
             s.flush()
             self._objects(s, objects, import_id)
             if withdraw_absent and seen:
@@ -213,8 +243,6 @@ class _Run:
                 )
                 for r in counts.rejected
             )
-            row = s.get(ImportRow, import_id)
-            assert row is not None
             row.status, row.finished_at, row.counts = "done", utcnow(), counts.as_dict()
         return SourceImport(import_id, self.fmt.name, counts, inp.digest)
 
