@@ -137,7 +137,11 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str, str]:
     proc = subprocess.run(cmd, capture_output=True, env=env, text=True, check=False)
     wall = time.perf_counter() - start
     # A failed contender names why: some print their error to stdout only.
-    err = (proc.stderr.strip() or proc.stdout.strip() or f"exit {proc.returncode}") if proc.returncode else ""
+    err = (
+        (proc.stderr.strip() or proc.stdout.strip() or f"exit {proc.returncode}")
+        if proc.returncode
+        else ""
+    )
     return wall, _children_cpu_delta(), proc.stdout, err
 
 
