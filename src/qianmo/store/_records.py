@@ -63,14 +63,18 @@ class AddResult:
 
 
 def _existing_keys(session: Session, records: Sequence[Record]) -> tuple[set[Any], set[Any]]:
-    hashes = {r.content_hash for r in records}
-    by_hash: set[Any] = set(
-        session.execute(
-            select(RecordRow.source_name, RecordRow.content_hash).where(
-                RecordRow.content_hash.in_(hashes)
-            )
-        ).all()
-    )
+    # Content is the key only of records without an original id (`add_records`): a batch of
+    # source objects, which all have one, needs no look-up by hash.
+    hashes = {r.content_hash for r in records if not r.source.original_id}
+    by_hash: set[Any] = set()
+    if hashes:
+        by_hash = set(
+            session.execute(
+                select(RecordRow.source_name, RecordRow.content_hash).where(
+                    RecordRow.content_hash.in_(hashes)
+                )
+            ).all()
+        )
     originals = {r.source.original_id for r in records if r.source.original_id}
     names = {r.source.name for r in records if r.source.original_id}
     by_original: set[Any] = set()
