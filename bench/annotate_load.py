@@ -156,7 +156,10 @@ def _bare(db: Database) -> Callable[[list[float]], None]:
     return work
 
 
-async def _http_annotators(url: str, tokens: dict[str, str]) -> tuple[float, list[float]]:
+async def _http_annotators(
+    url: str, tokens: dict[str, str], each: list[float]
+) -> tuple[float, list[float]]:
+    """Labels/s and every label's latency; `each` gets each annotator's mean latency."""
     latencies: list[float] = []
     # aiohttp, not httpx: the clients share the 2-core machine with the server, and httpx
     # spent 9.1 ms of CPU per label (two requests) — at 160 labels/s, 1.5 cores for the
@@ -171,13 +174,17 @@ async def _http_annotators(url: str, tokens: dict[str, str]) -> tuple[float, lis
             async with client.post("/api/v1/annotate/campaigns/http/claim", headers=auth) as r:
                 r.raise_for_status()
                 task = (await r.json())["task"]
+            mine: list[float] = []
             while task is not None:
                 t0 = time.perf_counter()
                 url = f"/api/v1/annotate/assignments/{task['assignment_id']}/submit?next=true"
                 async with client.post(url, headers=auth, json=ANSWER) as r:
                     r.raise_for_status()
                     task = (await r.json())["next"]
-                latencies.append(time.perf_counter() - t0)
+                mine.append(time.perf_counter() - t0)
+            latencies.extend(mine)
+            if mine:
+                each.append(sum(mine) / len(mine))
 
         start = time.perf_counter()
         await asyncio.gather(*(one(t) for t in tokens.values()))
@@ -254,12 +261,13 @@ def bench(
     print(f"{label}: {people} annotators, {items} items × k={K}")
     results = {}
     server_cpu = client_cpu = 0.0
+    each: list[float] = []  # each HTTP annotator's mean latency: how fair the server's queue is
     if http:
         proc, url = start_server(home, None, {"QIANMO_DATABASE_URL": db_url} if db_url else None)
         try:
             if _http_route_exists(url):
                 cpu0, client0 = server_cpu_s(proc.pid), time.process_time()
-                results["http"] = asyncio.run(_http_annotators(url, tokens))
+                results["http"] = asyncio.run(_http_annotators(url, tokens, each))
                 server_cpu = server_cpu_s(proc.pid) - cpu0
                 client_cpu = time.process_time() - client0
             else:
@@ -288,6 +296,10 @@ def bench(
         print(
             f"  CPU per label over HTTP: server {server_cpu / labels * 1000:.1f} ms, "
             f"clients {client_cpu / labels * 1000:.1f} ms"
+        )
+        print(
+            f"  annotators' mean latency over HTTP: fastest {_pct(each, 0):.0f} ms, "
+            f"median {_pct(each, 0.5):.0f} ms, slowest {_pct(each, 1):.0f} ms"
         )
 
 

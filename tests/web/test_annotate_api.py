@@ -134,6 +134,36 @@ def test_session_cookies_need_the_csrf_header(db: Database, client: TestClient) 
     assert ok.status_code == 200 and ok.json()["task"] is not None
 
 
+def test_the_label_routes_check_who_is_asking_before_anything(
+    db: Database, client: TestClient
+) -> None:
+    """Claim and submit look up who is asking in their own worker thread on PostgreSQL: the
+    same refusals as every route, and nothing is stored."""
+    _corpus(db, 1)
+    make_campaign(db, "c1", overlap=1)
+    h = _bearer(db, "a-annotator")
+    aid = client.post(f"{API}/campaigns/c1/claim", headers=h).json()["task"]["assignment_id"]
+    submit = f"{API}/assignments/{aid}/submit?next=true"
+    answer = {"answers": {"correct": "yes"}}
+    assert client.post(f"{API}/campaigns/c1/claim").status_code == 401
+    assert client.post(submit, json=answer).status_code == 401
+    wrong = {"Authorization": "Bearer qm_not-a-token"}
+    assert client.post(submit, json=answer, headers=wrong).status_code == 401
+    with db.write() as s:
+        _, secret = create_token(s, "a-annotator", actor="t", read_only=True)
+    read_only = {"Authorization": f"Bearer {secret}"}
+    refused = client.post(submit, json=answer, headers=read_only)
+    assert refused.status_code == 403 and "read-only" in refused.json()["error"]["message"]
+    assert client.post(f"{API}/campaigns/c1/claim", headers=read_only).status_code == 403
+    assert progress(db, "c1").labels == 0
+    sign_in(client, "a-annotator")  # a session cookie without the CSRF header
+    assert client.post(submit, json=answer).status_code == 403
+    assert progress(db, "c1").labels == 0
+    client.cookies.clear()
+    assert client.post(submit, json=answer, headers=h).status_code == 200
+    assert progress(db, "c1").labels == 1
+
+
 def test_submit_with_next_claims_the_next_item_in_one_request(
     db: Database, client: TestClient
 ) -> None:

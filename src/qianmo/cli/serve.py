@@ -11,6 +11,11 @@ import uvicorn
 
 from qianmo.cli._common import console, safe, settings, workspace
 from qianmo.cli._demo_context import DemoContext
+from qianmo.cli._listeners import (
+    OwnListenerProcesses,
+    balanced_listeners_supported,
+    listeners,
+)
 from qianmo.cli.jobs import load_handlers
 from qianmo.settings import Settings
 from qianmo.store import Database
@@ -43,14 +48,21 @@ def run_server(
     # Each server process builds its app from the environment (the same settings); the one
     # job thread stays in this parent process, which supervises them.
     with JobWorkerThread(db, cfg) if run_worker else nullcontext():
-        uvicorn.run(
-            "qianmo.web:app_from_environment",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            **QUIET,
+        if not balanced_listeners_supported():
+            uvicorn.run(
+                "qianmo.web:app_from_environment",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                **QUIET,
+            )
+            return
+        # A listening socket per process, so connections spread evenly (cli/_listeners.py).
+        config = uvicorn.Config(
+            "qianmo.web:app_from_environment", factory=True, workers=workers, **QUIET
         )
+        OwnListenerProcesses(config, listeners(host, port, workers)).run()
 
 
 def serve(

@@ -40,7 +40,7 @@ from qianmo.web._annotate_schemas import (
     SubmittedPublic,
     TaskPublic,
 )
-from qianmo.web._deps import CurrentUser, DbDep, SessionDep
+from qianmo.web._deps import Asking, AskingDep, CurrentUser, DbDep, SessionDep
 from qianmo.web._errors import ErrorPublic
 
 ERRORS = {code: {"model": ErrorPublic} for code in (400, 401, 403, 404, 422)}
@@ -69,25 +69,27 @@ def status(name: str, user: CurrentUser, db: DbDep) -> ProgressPublic:
 # The two routes of every label are `async def` doing their work in ONE worker thread: a plain
 # `def` route runs in the thread pool and then FastAPI validates its return value against the
 # response model in a second hop; these build the JSON in the same thread and return it as is
-# (`response_model` still documents it).
+# (`response_model` still documents it). Who is asking is looked up in that thread too on
+# PostgreSQL (`Asking`): a lookup in its own thread was a second hop per request.
 def _json(model: BaseModel) -> Response:
     return Response(model.model_dump_json(), media_type="application/json")
 
 
-def _claimed(db: Database, name: str, user: str) -> Response:
-    task = claim(db, name, user)
+def _claimed(db: Database, name: str, asker: Asking) -> Response:
+    task = claim(db, name, asker.principal().name)
     return _json(ClaimPublic(task=TaskPublic.of(task) if task is not None else None))
 
 
 @router.post("/campaigns/{name}/claim", response_model=ClaimPublic)
-async def claim_next(name: str, user: CurrentUser, db: DbDep) -> Response:
+async def claim_next(name: str, asker: AskingDep, db: DbDep) -> Response:
     """Your next item under a lease (your live lease again if you hold one); null when done."""
-    return await run_in_threadpool(_claimed, db, name, user.name)
+    return await run_in_threadpool(_claimed, db, name, asker)
 
 
 def _submitted(
-    db: Database, assignment_id: str, user: str, body: AnswersCreate, then_claim: bool
+    db: Database, assignment_id: str, asker: Asking, body: AnswersCreate, then_claim: bool
 ) -> Response:
+    user = asker.principal().name
     if not then_claim:
         done = submit(db, assignment_id, user, body.answers, duration_ms=body.duration_ms)
         return _json(SubmittedPublic(**asdict(done)))
@@ -117,12 +119,12 @@ NextQuery = Annotated[
 async def submit_answers(
     assignment_id: str,
     body: AnswersCreate,
-    user: CurrentUser,
+    asker: AskingDep,
     db: DbDep,
     then_claim: NextQuery = False,
 ) -> Response:
     """Answer every question of a leased item; the item settles when its k labels agree."""
-    return await run_in_threadpool(_submitted, db, assignment_id, user.name, body, then_claim)
+    return await run_in_threadpool(_submitted, db, assignment_id, asker, body, then_claim)
 
 
 @router.post("/assignments/{assignment_id}/skip", response_model=LetGoPublic)
