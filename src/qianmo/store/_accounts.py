@@ -11,9 +11,8 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -26,28 +25,44 @@ from qianmo.store._prepared import Prepared, arg
 from qianmo.store._roles import check_role
 from qianmo.store._sessions import end_user_sessions
 
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
 # ASCII names only: RED restrictions name users as `user:NAME` inside JSON, and the query form
 # of the access rule matches that text, so a name must survive JSON encoding unchanged.
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MIN_PASSWORD = 8
 TOKEN_PREFIX = "qm_"
-_hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
+# argon2id, by default with the library's RFC 9106 low-memory profile. Made on first use:
+# importing argon2 (its cffi binding) was 30 ms of every command's start, and only sign-in,
+# passwords and tokens need it.
+_HASHER: list[PasswordHasher] = []
+_HASHER_COST: dict[str, Any] = {}  # PasswordHasher's keyword arguments
 # Verified against when a user does not exist, so a failed login costs the same either way.
 # Made on first use: hashing costs ~0.3 s of CPU, which every CLI start used to pay.
 _DUMMY_HASH: str | None = None
 
 
+def _hasher() -> PasswordHasher:
+    if not _HASHER:
+        from argon2 import PasswordHasher
+
+        _HASHER.append(PasswordHasher(**_HASHER_COST))
+    return _HASHER[0]
+
+
 def _dummy_hash() -> str:
     global _DUMMY_HASH
     if _DUMMY_HASH is None:
-        _DUMMY_HASH = _hasher.hash("not-a-real-password")
+        _DUMMY_HASH = _hasher().hash("not-a-real-password")
     return _DUMMY_HASH
 
 
 def configure_password_hashing(*, time_cost: int, memory_cost_kib: int) -> None:
     """Change argon2's cost (tests make it cheap); hashes already stored still verify."""
-    global _hasher, _DUMMY_HASH
-    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=1)
+    global _DUMMY_HASH
+    _HASHER_COST.update(time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=1)
+    _HASHER.clear()
     _DUMMY_HASH = None
 
 
@@ -136,7 +151,7 @@ def list_orgs(session: Session) -> list[OrgInfo]:
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise QianmoError(f"a password needs at least {MIN_PASSWORD} characters", field="password")
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def create_user(
@@ -176,14 +191,16 @@ def authenticate(session: Session, name: str, password: str) -> UserRow | None:
     """The active user with this name and password, or None (same work either way)."""
     row = session.execute(select(UserRow).where(UserRow.name == name)).scalar_one_or_none()
     stored = row.password_hash if row is not None and row.password_hash else _dummy_hash()
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        _hasher.verify(stored, password)
+        _hasher().verify(stored, password)
     except (VerificationError, InvalidHashError):
         return None
     if row is None or not row.password_hash or not row.is_active:
         return None
-    if _hasher.check_needs_rehash(row.password_hash):
-        row.password_hash = _hasher.hash(password)
+    if _hasher().check_needs_rehash(row.password_hash):
+        row.password_hash = _hasher().hash(password)
     return row
 
 
