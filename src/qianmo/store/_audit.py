@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -21,7 +22,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from qianmo.standard import canonical_json, utcnow
@@ -145,7 +145,7 @@ def audit_and_commit(session: Session, entries: Sequence[Entry]) -> None:
     scheduled again (and take Python's GIL) before it sends the next: under 50 concurrent
     annotators on PostgreSQL that was ~8 ms a writer, for which every other writer queued. On
     PostgreSQL each entry is one statement that locks the head, computes the entry's hash in
-    the server (`_APPEND_IN_SERVER`) and moves the head, and the COMMIT follows in the same
+    the server (`_append_in_server`) and moves the head, and the COMMIT follows in the same
     pipeline: the head is held only while the server runs them. On SQLite `Database.write()`
     commits as usual.
     """
@@ -166,7 +166,7 @@ def audit_and_commit(session: Session, entries: Sequence[Entry]) -> None:
         entry = _entry(None, e.actor, e.action, e.object_type, e.object_ids, None)
         entry["prefix"] = _hash_prefix(entry)
         del entry["seq"], entry["prev_hash"]
-        steps.append((_APPEND_IN_SERVER, entry))
+        steps.append((_append_in_server(), entry))
     run_and_commit(conn, steps)
 
 
@@ -184,43 +184,49 @@ def _hash_prefix(entry: dict[str, Any]) -> bytes:
 # hash the entry as `_hash_of` does — the given prefix, then the previous hash and the new seq —
 # insert it and move the head. The head CTE is read twice, so PostgreSQL materialises it (the
 # row locked once); the ON CONFLICT update acts on the row's latest version, the one locked.
-_head = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update().cte("head")
-_cur = select(
-    func.coalesce(select(_head.c.seq).scalar_subquery(), 0).label("seq"),
-    func.coalesce(select(_head.c.hash).scalar_subquery(), GENESIS).label("hash"),
-).cte("cur")
-_tail = _cur.c.hash + '","seq":' + cast(_cur.c.seq + 1, String) + "}"
-_digest = func.encode(
-    func.sha256(
-        arg("prefix", LargeBinary()).op("||", return_type=LargeBinary())(
-            func.convert_to(_tail, literal_column("'UTF8'"))
-        )
-    ),
-    literal_column("'hex'"),
-)
-_new = select(
-    (_cur.c.seq + 1).label("seq"), _cur.c.hash.label("prev_hash"), _digest.label("hash")
-).cte("entry")
-_GIVEN = ("at", "actor", "action", "object_type", "object_ids", "count", "digest", "artifact")
-_appended = (
-    insert(_LOG)
-    .from_select(
-        ["seq", *_GIVEN, "prev_hash", "hash"],
-        select(
-            _new.c.seq, *(arg(c, _LOG.c[c].type) for c in _GIVEN), _new.c.prev_hash, _new.c.hash
+# Built on first use, on PostgreSQL only: its dialect's import was 19 ms of every command's
+# start-up on either database.
+@cache
+def _append_in_server() -> Prepared:
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    head = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update().cte("head")
+    cur = select(
+        func.coalesce(select(head.c.seq).scalar_subquery(), 0).label("seq"),
+        func.coalesce(select(head.c.hash).scalar_subquery(), GENESIS).label("hash"),
+    ).cte("cur")
+    tail = cur.c.hash + '","seq":' + cast(cur.c.seq + 1, String) + "}"
+    digest = func.encode(
+        func.sha256(
+            arg("prefix", LargeBinary()).op("||", return_type=LargeBinary())(
+                func.convert_to(tail, literal_column("'UTF8'"))
+            )
         ),
+        literal_column("'hex'"),
     )
-    .cte("appended")
-)
-_moved = pg_insert(_HEAD).from_select(
-    ["id", "seq", "hash"], select(literal(1, Integer), _new.c.seq, _new.c.hash)
-)
-_APPEND_IN_SERVER = Prepared(
-    _moved.on_conflict_do_update(
-        index_elements=[_HEAD.c.id],
-        set_={"seq": _moved.excluded.seq, "hash": _moved.excluded.hash},
-    ).add_cte(_appended)
-)
+    new = select(
+        (cur.c.seq + 1).label("seq"), cur.c.hash.label("prev_hash"), digest.label("hash")
+    ).cte("entry")
+    given = ("at", "actor", "action", "object_type", "object_ids", "count", "digest", "artifact")
+    appended = (
+        insert(_LOG)
+        .from_select(
+            ["seq", *given, "prev_hash", "hash"],
+            select(
+                new.c.seq, *(arg(c, _LOG.c[c].type) for c in given), new.c.prev_hash, new.c.hash
+            ),
+        )
+        .cte("appended")
+    )
+    moved = pg_insert(_HEAD).from_select(
+        ["id", "seq", "hash"], select(literal(1, Integer), new.c.seq, new.c.hash)
+    )
+    return Prepared(
+        moved.on_conflict_do_update(
+            index_elements=[_HEAD.c.id],
+            set_={"seq": moved.excluded.seq, "hash": moved.excluded.hash},
+        ).add_cte(appended)
+    )
 
 
 @dataclass(frozen=True)
