@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
@@ -36,19 +37,17 @@ TOKEN_PREFIX = "qm_"
 # argon2id, by default with the library's RFC 9106 low-memory profile. Made on first use:
 # importing argon2 (its cffi binding) was 30 ms of every command's start, and only sign-in,
 # passwords and tokens need it.
-_HASHER: list[PasswordHasher] = []
 _HASHER_COST: dict[str, Any] = {}  # PasswordHasher's keyword arguments
 # Verified against when a user does not exist, so a failed login costs the same either way.
 # Made on first use: hashing costs ~0.3 s of CPU, which every CLI start used to pay.
 _DUMMY_HASH: str | None = None
 
 
+@cache
 def _hasher() -> PasswordHasher:
-    if not _HASHER:
-        from argon2 import PasswordHasher
+    from argon2 import PasswordHasher
 
-        _HASHER.append(PasswordHasher(**_HASHER_COST))
-    return _HASHER[0]
+    return PasswordHasher(**_HASHER_COST)
 
 
 def _dummy_hash() -> str:
@@ -62,7 +61,7 @@ def configure_password_hashing(*, time_cost: int, memory_cost_kib: int) -> None:
     """Change argon2's cost (tests make it cheap); hashes already stored still verify."""
     global _DUMMY_HASH
     _HASHER_COST.update(time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=1)
-    _HASHER.clear()
+    _hasher.cache_clear()
     _DUMMY_HASH = None
 
 
@@ -193,14 +192,15 @@ def authenticate(session: Session, name: str, password: str) -> UserRow | None:
     stored = row.password_hash if row is not None and row.password_hash else _dummy_hash()
     from argon2.exceptions import InvalidHashError, VerificationError
 
+    hasher = _hasher()
     try:
-        _hasher().verify(stored, password)
+        hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return None
     if row is None or not row.password_hash or not row.is_active:
         return None
-    if _hasher().check_needs_rehash(row.password_hash):
-        row.password_hash = _hasher().hash(password)
+    if hasher.check_needs_rehash(row.password_hash):
+        row.password_hash = hasher.hash(password)
     return row
 
 
