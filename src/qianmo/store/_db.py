@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from qianmo.errors import QianmoError
+from qianmo.store._prepared import wrapped_error
 from qianmo.store._writer import WriterLock
 
 # A writer waits this long for SQLite's lock before failing; imports hold it only per batch.
@@ -79,11 +80,10 @@ def _sqlite_engine(url: str) -> Engine:
         # Straight to the driver: every request begins a transaction or two, and through
         # `exec_driver_sql` the BEGIN cost ~0.1 ms of Python, more than SQLite takes for it.
         sql = f"BEGIN {conn.get_execution_options().get('sqlite_begin', 'DEFERRED')}"
-        error = conn.dialect.loaded_dbapi.Error
         try:
             conn.connection.driver_connection.execute(sql)
-        except error as e:  # raised as SQLAlchemy would (OperationalError on a busy database)
-            raise exc.DBAPIError.instance(sql, None, e, error, dialect=conn.dialect) from e
+        except Exception as e:  # raised as SQLAlchemy would (OperationalError on a busy database)
+            raise wrapped_error(conn, sql, e) from e
 
     return engine
 
