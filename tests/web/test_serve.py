@@ -95,4 +95,5 @@ def test_serve_with_two_processes_answers_and_stops(workspace_home: Path) -> Non
             assert httpx.get(f"http://127.0.0.1:{port}/login", timeout=10).status_code == 200
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
-        assert proc.wait(timeout=60) is not None
+        # Ended by the signal, cleanly or by it: not still running, not a crash of its own.
+        assert proc.wait(timeout=60) in (0, -signal.SIGTERM)
