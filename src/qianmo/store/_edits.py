@@ -16,65 +16,39 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, insert, update
+from sqlalchemy import DateTime, Integer, Select, String, insert, select, update
 from sqlalchemy.orm import Session
 
 from qianmo.standard import Record, utcnow
-from qianmo.store._audit import audit
 from qianmo.store._models import RecordRow, RecordVersionRow
-from qianmo.store._prepared import Prepared, PreparedCache, arg, wrapped_error
-from qianmo.store._records import _expire_loaded, row_values, search_text, write_version_rows
+from qianmo.store._prepared import Prepared, PreparedCache, arg
+from qianmo.store._records import (
+    MIRRORED_COLUMNS,
+    _expire_loaded,
+    audit_versions,
+    id_args,
+    ids_in,
+    mirrored_values,
+    row_values,
+    search_text,
+    write_version_rows,
+)
 
 _RECORDS = RecordRow.metadata.tables["records"]
 _VERSIONS = RecordVersionRow.metadata.tables["record_versions"]
 CHUNK = 500  # ids per IN list: within every backend's limit on bound parameters
 
 
-# The records-row columns mirrored from the document that a step may change (the row's id,
-# version, import id, times, document and search text aside), in `columns_of`'s order.
-COLUMNS = (
-    "kind",
-    "lang",
-    "domain",
-    "status",
-    "org",
-    "source_name",
-    "original_id",
-    "license",
-    "tlp",
-    "classification",
-    "personal_info",
-    "eval_only",
-    "content_hash",
-    "lineage_root",
-    "quality_score",
-    "published_at",
-)
+# The columns a step may change, in `columns_of`'s order (a step's edit names only those
+# that changed).
+COLUMNS = MIRRORED_COLUMNS
 
 
-def columns_of(record: Record) -> tuple[Any, ...]:
-    """The values of `COLUMNS` for a record (a tuple: taken of every record a run reads)."""
-    source = record.source
-    return (
-        record.kind.value,
-        record.lang,
-        record.domain,
-        record.status.value,
-        source.org,
-        source.name,
-        source.original_id,
-        source.license,
-        source.tlp.value,
-        record.classification.value,
-        record.personal_info.value,
-        record.eval_only,
-        record.content_hash,
-        record.lineage.root,
-        record.quality.score,
-        record.published_at,
-    )
+# The values of `COLUMNS` for a record (a tuple: taken of every record a run reads).
+columns_of = mirrored_values
 
 
 def _search_key(record: Record) -> tuple[Any, ...]:
@@ -166,26 +140,21 @@ _ADD_VERSION = Prepared(
 )
 
 
+# One statement per IN-list length (a page's chunks are mostly CHUNK long).
+_VERSIONS_HELD = PreparedCache(16)
+
+
+def _versions_of(n: int) -> Select[Any]:
+    return select(_RECORDS.c.id, _RECORDS.c.version).where(ids_in(_RECORDS.c.id, n))
+
+
 def _stored_versions(session: Session, ids: list[str]) -> dict[str, int]:
-    """Stored version of each id held, on the driver's cursor (ids and integers need no type
-    processing)."""
-    conn = session.connection()
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    """Stored version of each id held (ids and integers need no type processing)."""
     found: dict[str, int] = {}
-    try:
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
-            sql = (
-                f"SELECT id, version FROM records WHERE id IN ({', '.join([marker] * len(chunk))})"
-            )
-            try:
-                cursor.execute(sql, chunk)
-            except Exception as e:
-                raise wrapped_error(conn, sql, e) from e
-            found.update(cursor.fetchall())
-    finally:
-        cursor.close()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        held = _VERSIONS_HELD.get(len(chunk), partial(_versions_of, len(chunk)))
+        found.update(held.run(session.connection(), id_args(chunk)).rows)
     return found
 
 
@@ -235,7 +204,4 @@ def store_edits(session: Session, edits: Sequence[Edit], *, actor: str, change: 
     if not edits:
         return 0
     write_edits(session, edits, actor=actor, change=change)
-    audit(
-        session, actor=actor, action=change, object_type="record", object_ids=[e.id for e in edits]
-    )
-    return len(edits)
+    return audit_versions(session, [e.id for e in edits], actor=actor, change=change)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, String, bindparam, func, insert, select, update
@@ -16,7 +17,7 @@ from qianmo.store._audit import audit
 from qianmo.store._filters import RecordFilter
 from qianmo.store._listing import listing_query, viewer_key
 from qianmo.store._models import RecordRow, RecordVersionRow
-from qianmo.store._prepared import PreparedCache, arg
+from qianmo.store._prepared import Prepared, PreparedCache, arg
 
 
 def search_text(record: Record) -> str:
@@ -24,32 +25,67 @@ def search_text(record: Record) -> str:
     return "\n".join([record.text(), " ".join(ids), " ".join(record.tags)])
 
 
+# The records-row columns mirrored from the document that an edit may change (the row's id,
+# version, import id, times, document and search text aside). A new version's UPDATE leaves
+# them out when unchanged, since SQLite maintains the index entries of every column an UPDATE
+# names, changed or not (the records table has a dozen indexes).
+MIRRORED_COLUMNS = (
+    "kind",
+    "lang",
+    "domain",
+    "status",
+    "org",
+    "source_name",
+    "original_id",
+    "license",
+    "tlp",
+    "classification",
+    "personal_info",
+    "eval_only",
+    "content_hash",
+    "lineage_root",
+    "quality_score",
+    "published_at",
+)
+# ... and naming search_text fires the full-text trigger.
+_MAYBE_SAME = (*MIRRORED_COLUMNS, "search_text")
+
+
 def row_values(record: Record, *, import_id: str | None = None) -> dict[str, Any]:
     """The records-table row for a record: filter columns plus the full JSON document."""
-    return {
-        "id": record.id,
-        "kind": record.kind.value,
-        "lang": record.lang,
-        "domain": record.domain,
-        "status": record.status.value,
-        "org": record.source.org,
-        "source_name": record.source.name,
-        "original_id": record.source.original_id,
-        "license": record.source.license,
-        "tlp": record.source.tlp.value,
-        "classification": record.classification.value,
-        "personal_info": record.personal_info.value,
-        "eval_only": record.eval_only,
-        "content_hash": record.content_hash,
-        "lineage_root": record.lineage.root,
-        "quality_score": record.quality.score,
-        "published_at": record.published_at,
-        "version": record.version,
-        "import_id": import_id,
-        "data": record.to_json(),
-        "search_text": search_text(record),
-        "updated_at": utcnow(),
-    }
+    row = dict(zip(MIRRORED_COLUMNS, mirrored_values(record), strict=True))
+    row.update(
+        id=record.id,
+        version=record.version,
+        import_id=import_id,
+        data=record.to_json(),
+        search_text=search_text(record),
+        updated_at=utcnow(),
+    )
+    return row
+
+
+def mirrored_values(record: Record) -> tuple[Any, ...]:
+    """The values of `MIRRORED_COLUMNS` for a record, in that order."""
+    source = record.source
+    return (
+        record.kind.value,
+        record.lang,
+        record.domain,
+        record.status.value,
+        source.org,
+        source.name,
+        source.original_id,
+        source.license,
+        source.tlp.value,
+        record.classification.value,
+        record.personal_info.value,
+        record.eval_only,
+        record.content_hash,
+        record.lineage.root,
+        record.quality.score,
+        record.published_at,
+    )
 
 
 def to_record(data: dict[str, Any]) -> Record:
@@ -192,33 +228,13 @@ def save_versions(session: Session, records: Sequence[Record], *, actor: str, ch
     if not records:
         return 0
     write_versions(session, records, actor=actor, change=change)
-    audit(
-        session,
-        actor=actor,
-        action=change,
-        object_type="record",
-        object_ids=[r.id for r in records],
-    )
-    return len(records)
+    return audit_versions(session, [r.id for r in records], actor=actor, change=change)
 
 
-def save_version_rows(
-    session: Session, rows: Sequence[dict[str, Any]], *, actor: str, change: str
-) -> int:
-    """`save_versions` for records given as `row_values` of valid records, e.g. made where
-    the records were edited (a quality worker): the writer neither validates nor serialises
-    them again (those took as long as the write itself)."""
-    if not rows:
-        return 0
-    write_version_rows(session, rows, actor=actor, change=change)
-    audit(
-        session,
-        actor=actor,
-        action=change,
-        object_type="record",
-        object_ids=[r["id"] for r in rows],
-    )
-    return len(rows)
+def audit_versions(session: Session, ids: list[str], *, actor: str, change: str) -> int:
+    """One audit entry for a set of new versions; how many there were."""
+    audit(session, actor=actor, action=change, object_type="record", object_ids=ids)
+    return len(ids)
 
 
 def write_versions(session: Session, records: Sequence[Record], *, actor: str, change: str) -> None:
@@ -231,30 +247,6 @@ def write_versions(session: Session, records: Sequence[Record], *, actor: str, c
     )
     for rec, version in zip(records, versions, strict=True):
         rec.version = version
-
-
-# Row columns a new version may leave as they were: left out of the UPDATE when unchanged,
-# since SQLite maintains the index entries of every column an UPDATE names, changed or not
-# (the records table has a dozen indexes), and naming search_text fires the full-text trigger.
-_MAYBE_SAME = (
-    "kind",
-    "lang",
-    "domain",
-    "status",
-    "org",
-    "source_name",
-    "original_id",
-    "license",
-    "tlp",
-    "classification",
-    "personal_info",
-    "eval_only",
-    "content_hash",
-    "lineage_root",
-    "quality_score",
-    "published_at",
-    "search_text",
-)
 
 
 def write_version_rows(
@@ -357,7 +349,6 @@ def _set_status(
 
 
 _IDS_HELD = PreparedCache(16)
-_STATUS_IN_SQL = PreparedCache(2)
 
 
 def ids_in(column: Any, n: int) -> Any:
@@ -367,6 +358,29 @@ def ids_in(column: Any, n: int) -> Any:
 
 def id_args(ids: Sequence[str]) -> dict[str, str]:
     return {f"i{k}": rid for k, rid in enumerate(ids)}
+
+
+@cache
+def _set_status_statement() -> Prepared:
+    """A status change written into the row and its document in one UPDATE (json_set)."""
+    table = RecordRow.metadata.tables["records"]
+    document = func.json_set(
+        table.c.data,
+        "$.status",
+        arg("p_status", String()),
+        "$.status_reason",
+        arg("p_reason", String()),
+        type_=table.c.data.type,
+    )
+    return Prepared(
+        update(table)
+        .where(table.c.id == arg("p_id", String()))
+        .values(
+            status=arg("p_status", String()),
+            data=document,
+            updated_at=arg("p_at", table.c.updated_at.type),
+        )
+    )
 
 
 def _set_status_in_sql(
@@ -383,29 +397,10 @@ def _set_status_in_sql(
         if rid not in known:
             raise NotFound(f"no record {rid}", object_id=rid)
 
-    def build() -> Any:
-        document = func.json_set(
-            table.c.data,
-            "$.status",
-            arg("p_status", String()),
-            "$.status_reason",
-            arg("p_reason", String()),
-            type_=table.c.data.type,
-        )
-        return (
-            update(table)
-            .where(table.c.id == arg("p_id", String()))
-            .values(
-                status=arg("p_status", String()),
-                data=document,
-                updated_at=arg("p_at", table.c.updated_at.type),
-            )
-        )
-
     rows = [
         {"p_id": rid, "p_status": status.value, "p_reason": reason, "p_at": at} for rid in chunk
     ]
-    _STATUS_IN_SQL.get("set", build).run_many(session.connection(), rows)
+    _set_status_statement().run_many(session.connection(), rows)
 
 
 def restore_records(session: Session, record_ids: Sequence[str], *, actor: str) -> list[Record]:
