@@ -18,7 +18,6 @@ from qianmo.store import (
     Entry,
     Prepared,
     arg,
-    audit,
     get_record,
     save_version,
     set_status,
@@ -157,14 +156,14 @@ def settle_if_complete(
     questions: Sequence[tuple[str, Question]],
     item_id: str,
     *,
-    audit_later: list[Entry] | None = None,
+    audit_later: list[Entry],
 ) -> str:
     """After the submit that filled an item's last slot: settle it, or send it to review.
 
     Once per k submits, so it is kept to a few statements: the labels, the record, its status
     (as `set_status` does it), the item. A result that edits the record takes `write_back`.
-    With `audit_later`, the status change's audit entry is added there for the caller to
-    append last (`audit_and_commit`) instead of locking the chain's head here.
+    The status change's audit entry is added to `audit_later` for the caller to append last
+    (`audit_and_commit`) instead of locking the chain's head here.
     """
     conn = session.connection()
     record_id, state = _ITEM_OF.run(conn, {"item": item_id}).one()
@@ -188,21 +187,13 @@ def settle_if_complete(
     data["status"] = status.value
     data["status_reason"] = f"campaign {campaign.name}: agreed by " + ", ".join(annotators)
     _RECORD_STATUS.run(conn, {"id": record_id, "data": data, "status": status.value, "at": now})
-    entry = Entry(
-        actor=f"campaign:{campaign.name}",
-        action="annotate.writeback",
-        object_type="record",
-        object_ids=[record_id],
-    )
-    if audit_later is None:
-        audit(
-            session,
-            actor=entry.actor,
-            action=entry.action,
-            object_type=entry.object_type,
-            object_ids=entry.object_ids,
+    audit_later.append(
+        Entry(
+            actor=f"campaign:{campaign.name}",
+            action="annotate.writeback",
+            object_type="record",
+            object_ids=[record_id],
         )
-    else:
-        audit_later.append(entry)
+    )
     _SETTLED.run(conn, {"item": item_id, "result": result, "at": now})
     return "settled"
