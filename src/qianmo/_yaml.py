@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def safe_load(text: str) -> Any:
@@ -22,3 +23,13 @@ def safe_load(text: str) -> Any:
 
 def safe_load_all(text: str) -> Iterator[Any]:
     return yaml.load_all(text, Loader=_LOADER)
+
+
+def compose(text: str) -> Any:
+    """The node tree (with line marks), on the C parser when there is one."""
+    return yaml.compose(text, Loader=_LOADER)
+
+
+def safe_dump(data: Any, **options: Any) -> str:
+    """Like `yaml.safe_dump`, on libyaml's emitter when there is one."""
+    return str(yaml.dump(data, Dumper=_DUMPER, **options))

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
-from qianmo._yaml import safe_load
+from qianmo._yaml import compose, safe_load
 from qianmo.errors import QianmoError
 from qianmo.quality._step import Step, step_class, step_names
 
@@ -68,7 +68,7 @@ def _step_spec(item: Any, where: str, file: str | None, line: int | None) -> Ste
 def parse_pipeline(text: str, *, file: str | None = None) -> PipelineSpec:
     """A pipeline from YAML text; errors name the file, line and step."""
     try:
-        node = yaml.compose(text)
+        node = compose(text)
         data = safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)

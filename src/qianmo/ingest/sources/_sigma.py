@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from qianmo._yaml import safe_dump, safe_load_all
 from qianmo.ingest.sources._attack_names import tactic_table
 from qianmo.ingest.sources._common import (
     OnReject,
@@ -47,16 +48,14 @@ def _tags(tags: list[str]) -> tuple[list[str], list[str], list[str]]:
     return techniques, tactics, cves
 
 
-# libyaml's safe loader and dumper when PyYAML was built with it: the pure-Python parser was
-# 2.2 of 3.3 s profiling the 9 shared sample rules (same documents, same dumped text).
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+# qianmo._yaml: libyaml's loader and dumper (the pure-Python parser was 2.2 of 3.3 s profiling
+# the 9 shared sample rules; same documents, same dumped text).
 
 
 def _load(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text("utf-8")
-        docs = [d for d in yaml.load_all(text, Loader=_LOADER) if isinstance(d, dict)]
+        docs = [d for d in safe_load_all(text) if isinstance(d, dict)]
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -73,9 +72,7 @@ def parse_sigma(rule: dict[str, Any], where: str) -> SourceObject:
     tags = [str(t) for t in rule.get("tags") or []]
     techniques, tactics, cves = _tags(tags)
     logsource = ", ".join(f"{k}: {v}" for k, v in (rule.get("logsource") or {}).items())
-    detection = yaml.dump(
-        rule.get("detection"), Dumper=_DUMPER, sort_keys=False, allow_unicode=True
-    )
+    detection = safe_dump(rule.get("detection"), sort_keys=False, allow_unicode=True)
     refs = [str(r) for r in rule.get("references") or []]
     text = join_text(
         f"Sigma rule: {rule['title']}",
