@@ -70,12 +70,8 @@ HANZI = (
 )
 
 
-def make_docs(n: int, seed: int = 5) -> list[dict[str, object]]:
-    return list(iter_docs(n, seed))
-
-
 def iter_docs(n: int, seed: int = 5) -> Iterator[dict[str, object]]:
-    """The corpus, one document at a time (the same documents as `make_docs`)."""
+    """The corpus, one document at a time."""
     rng = np.random.default_rng(seed)
     previous = ""
     for i in range(n):

@@ -178,11 +178,7 @@ class ExactDedup(CorpusStep):
         groups: dict[str, list[Member]] = defaultdict(list)
         for key, member in summaries:
             groups[key].append(member)
-        out: dict[str, Decision] = {}
-        for members in groups.values():
-            if len(members) > 1:
-                out.update(cluster_decisions(members, self.name))
-        return out
+        return _decisions(list(groups.values()), self.name)
 
 
 class NearDedupOptions(StepOptions):
@@ -263,11 +259,7 @@ class NearDedup(CorpusStep):
         groups: dict[int, list[Member]] = defaultdict(list)
         for i, label in enumerate(labels.tolist()):
             groups[label].append(members[i])
-        out: dict[str, Decision] = {}
-        for group in groups.values():
-            if len(group) > 1:
-                out.update(cluster_decisions(group, self.name))
-        return out
+        return _decisions(list(groups.values()), self.name)
 
 
 class _NearCollector(Collector):

@@ -149,8 +149,9 @@ def _reject(session: Any, state: _State, reasons: dict[str, str]) -> None:
 
 def _apply_page(db: Database, state: _State, page: PageResult) -> None:
     change = f"quality.run:{state.run_id}"
+    # Before the store's write lock, not under it: the scratch file is the run's own.
+    state.scratch.add_seen([item.id for item in page.items])
     with db.write() as s:
-        state.scratch.add_seen([item.id for item in page.items])
         for item in page.items:
             if item.protected:
                 state.protected.add(item.id)

@@ -90,7 +90,7 @@ class Spill:
     def __init__(self, path: str, width: int, dtype: Any) -> None:
         self.path, self.width, self.dtype = path, width, np.dtype(dtype)
         self.rows = 0
-        self._file = open(path, "wb")  # noqa: SIM115  (closed by `view`/`close`)
+        self._file = open(path, "wb")  # noqa: SIM115  (closed by `close`)
 
     def append(self, block: np.ndarray) -> None:
         block = np.ascontiguousarray(block, dtype=self.dtype).reshape(-1, self.width)
