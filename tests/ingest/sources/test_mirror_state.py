@@ -13,8 +13,8 @@ from qianmo.ingest.sources._catalog import Catalog
 from qianmo.ingest.sources._common import SourceObject
 from qianmo.ingest.sources._derive import derive_items
 from qianmo.ingest.sources._formats import FORMATS
-from qianmo.standard import Record, Status
-from qianmo.store import Database, ImportRow, RecordFilter, SourceFileRow, list_records
+from qianmo.standard import Record, Status, content_hash
+from qianmo.store import Database, ImportRow, RecordFilter, RecordRow, SourceFileRow, list_records
 
 FIX = Path(__file__).parent / "fixtures"
 
@@ -117,14 +117,17 @@ def test_file_with_a_problem_is_read_again_and_listed_again(db: Database, tmp_pa
 
 def test_derived_items_are_valid_records(db: Database, tmp_path: Path) -> None:
     """Items are built without re-validating what they copy from their document: each must
-    still be exactly what validating it gives."""
+    still be exactly what validating it gives. Reading validates again, so the stored row is
+    checked too: its hash column must be the hash of the content stored beside it."""
     import_source(db, "cve", [_mirror(tmp_path)], actor="t")
     import_source(db, "kev", [FIX / "kev.json"], actor="t")
     with db.read() as s:
         items = [r for r in list_records(s, RecordFilter(), limit=5000) if "derived" in r.tags]
+        hashes = dict(s.execute(select(RecordRow.id, RecordRow.content_hash)).all())
     assert len(items) > 20
     for item in items:
         assert Record.model_validate(item.model_dump()) == item
+        assert hashes[item.id] == content_hash(item.kind.value, item.content)
 
 
 def test_built_items_equal_their_full_validation() -> None:
