@@ -36,8 +36,10 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import httpx
@@ -303,6 +305,36 @@ def bench(
         )
 
 
+@contextmanager
+def label_database(
+    home: Path, pg_url: str | None, **settings: Any
+) -> Iterator[tuple[Database, Settings]]:
+    """A fresh workspace: SQLite in `home`, or a scratch PostgreSQL schema dropped after."""
+    if pg_url is None:
+        config = Settings(home=home, **settings)
+        db = init_workspace(config)
+        try:
+            yield db, config
+        finally:
+            db.dispose()
+        return
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_url)
+    with admin.begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = f"{pg_url}?options=-csearch_path%3D{schema},public"
+    config = Settings(home=home, database_url=url, **settings)
+    db = init_workspace(config)
+    try:
+        yield db, config
+    finally:
+        db.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=300)
@@ -314,46 +346,20 @@ def main() -> None:
     parser.add_argument("--no-http", action="store_true")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    if not args.no_sqlite:
-        with tempfile.TemporaryDirectory() as tmp:
-            home = Path(tmp)
-            db = init_workspace(Settings(home=home))
+    runs = [] if args.no_sqlite else [(None, "SQLite (embedded default)", args.sqlite_annotators)]
+    if not args.no_pg:
+        runs.append((args.pg_url, "PostgreSQL", args.pg_annotators))
+    for pg_url, title, annotators in runs:
+        with tempfile.TemporaryDirectory() as tmp, label_database(Path(tmp), pg_url) as (db, cfg):
             bench(
                 db,
-                home,
-                None,
-                "SQLite (embedded default)",
+                Path(tmp),
+                cfg.database_url,
+                title,
                 args.items,
-                args.sqlite_annotators,
+                annotators,
                 http=not args.no_http,
             )
-            db.dispose()
-    if args.no_pg:
-        return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(args.pg_url)
-    with admin.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = f"{args.pg_url}?options=-csearch_path%3D{schema},public"
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            home = Path(tmp)
-            db = init_workspace(Settings(home=home, database_url=url))
-            bench(
-                db,
-                home,
-                url,
-                "PostgreSQL",
-                args.items,
-                args.pg_annotators,
-                http=not args.no_http,
-            )
-            db.dispose()
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 if __name__ == "__main__":

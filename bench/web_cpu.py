@@ -25,20 +25,18 @@ import re
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
-from annotate_load import _setup
-from sqlalchemy import create_engine, text
+from annotate_load import _setup, label_database
 from web_load import PASSWORD, WORDS_EN, WORDS_ZH, build_workspace
 
 from qianmo.annotate import Task, claim, submit, submit_next
 from qianmo.settings import Settings
-from qianmo.store import Database, init_workspace
+from qianmo.store import Database
 from qianmo.web import create_app
 
 Headers = list[tuple[str, str]]
@@ -234,41 +232,13 @@ class RoundTrips:
             psycopg.Connection.pipeline = pipeline  # type: ignore[method-assign]
 
 
-@contextmanager
-def label_database(home: Path, pg_url: str | None) -> Iterator[tuple[Database, Settings]]:
-    """A fresh workspace: SQLite in `home`, or a scratch PostgreSQL schema dropped after."""
-    if pg_url is None:
-        settings = Settings(home=home, secret_key=SECRET)
-        db = init_workspace(settings)
-        try:
-            yield db, settings
-        finally:
-            db.dispose()
-        return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_url)
-    with admin.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = f"{pg_url}?options=-csearch_path%3D{schema},public"
-    settings = Settings(home=home, secret_key=SECRET, database_url=url)
-    db = init_workspace(settings)
-    try:
-        yield db, settings
-    finally:
-        db.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
 def per_label(tmp: Path, items: int, pg_url: str | None = None) -> None:
     """CPU (and database round trips) per label over ASGI and in the service, both ways,
     each on a fresh campaign."""
     trips = RoundTrips()
     for with_next in (False, True):
         home = tmp / f"annotate-{with_next}"
-        with label_database(home, pg_url) as (db, _):
+        with label_database(home, pg_url, secret_key=SECRET) as (db, _):
             tokens = _setup(db, items, 20)
             how = "claim once, submit?next" if with_next else "claim → submit"
             with trips.counting():
