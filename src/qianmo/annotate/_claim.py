@@ -396,7 +396,8 @@ def _lease_slots(
     for qid in info.question_ids:
         if qid not in held and more.run(conn, {**params, "item": item_id, "qid": qid}).first():
             held.add(qid)
-    return item_id, held, first[2] if len(first) > 2 else None
+    # on PostgreSQL the first claim also wrote the lease and read the record (`_claim_statement`)
+    return item_id, held, first[2] if dialect == "postgresql" else None
 
 
 def _gold_item(
@@ -506,7 +507,7 @@ def claim_in(
             return None
         item_id, held, data = picked
         questions = [q for qid, q in info.questions if qid in held]
-    if data is None:  # on PostgreSQL the claiming statement wrote the lease and read the record
+    if data is None:  # SQLite, or a gold item: write the lease and read the record here
         _NEW_LEASE.run(
             conn,
             {
