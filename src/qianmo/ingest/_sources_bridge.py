@@ -12,7 +12,6 @@ from qianmo.ingest._pipeline import (
     ImportSummary,
     IngestOptions,
     StrictAbort,
-    content_sha256,
 )
 from qianmo.ingest.sources import FORMATS, Rejected, SourceError, detect, import_source
 from qianmo.store import Database, ImportRow
@@ -67,7 +66,7 @@ def ingest_source(
     if options.strict:
         _check_strict(fmt, path, label, opts)
     result = import_source(db, fmt, [path], actor=actor, options=opts)
-    _describe(db, result.import_id, result.digest or content_sha256(path), job_id)
+    _describe(db, result.import_id, result.digest, job_id)
     c = result.counts
     problems = [f"{r.location}: {r.reason}" for r in c.rejected[:LISTED_PROBLEMS]]
     return ImportSummary(

@@ -36,7 +36,7 @@ class SourceImport:
     import_id: str
     format: str
     counts: WriteCounts
-    digest: str = ""  # the input's SHA-256 (of a mirror folder: over its files' SHA-256s)
+    digest: str  # the input's SHA-256 (of a mirror folder: over its files' SHA-256s)
 
 
 @dataclass
