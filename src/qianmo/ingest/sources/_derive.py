@@ -230,15 +230,10 @@ class _Parent:
         )
 
     def refs_copy(self) -> Refs:
-        r = self.doc.refs  # the item's own lists: an edit of one item leaves the others alone
-        return _built(
-            Refs,
-            cve=list(r.cve),
-            cwe=list(r.cwe),
-            capec=list(r.capec),
-            attack=list(r.attack),
-            urls=[],
-        )
+        # The item's own lists (an edit of one item leaves the others alone), of every field
+        # `Refs` has; the document's URLs stay with the document.
+        copied = {name: list(values) for name, values in self.doc.refs}
+        return _built(Refs, copied, urls=[])
 
     def item(self, t: Template, lang: str, raw: dict[str, Any]) -> Record:
         doc, kind = self.doc, Kind(t.kind)
