@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import Text, select, type_coerce
+from sqlalchemy import String, Text, select, type_coerce
 from sqlalchemy.orm import Session
 
 from qianmo._gc import collector_paused
@@ -27,10 +27,11 @@ from qianmo.circulate._rules import RuleTable, load_rules
 from qianmo.circulate._splits import SPLITS
 from qianmo.errors import QianmoError
 from qianmo.standard import canonical_json, content_text
-from qianmo.store import Database, RecordVersionRow, ReleaseMemberRow
+from qianmo.store import Database, Prepared, RecordVersionRow, ReleaseMemberRow, arg
 
 FORMATS = ("jsonl", "parquet", "hf")
-PAGE = 5000
+PAGE = 5000  # rows a Parquet row group (or Arrow record batch) holds
+PIECE = 1000  # rows parsed and turned into columns at a time
 _LIST = pa.list_(pa.string())
 SCHEMA = pa.schema(
     [
@@ -67,45 +68,57 @@ JSON_COLUMNS = ("content", "quality_flags", "lineage")
 
 
 REF_KEYS = ("cve", "cwe", "capec", "attack", "urls")
+_REF_SET = frozenset(REF_KEYS)
 Page = dict[str, list[Any]]  # one export page as columns; JSON columns still hold objects
+
+
+def _refs(refs: Any) -> dict[str, Any]:
+    # A stored document was validated when written, so its refs name every key with a list;
+    # only an older or hand-made one needs filling in.
+    if refs and refs.keys() == _REF_SET:
+        return refs  # type: ignore[no-any-return]
+    refs = refs or _EMPTY
+    return {k: refs.get(k) or [] for k in REF_KEYS}
 
 
 def export_columns(datas: list[dict[str, Any]], secret: bytes, rules: RuleTable) -> Page:
     """A page of released rows, column by column, from stored record versions; people in
-    lineage become pseudonyms. Columns, not a dict per row: Arrow takes them as they are."""
-    sources = [d["source"] for d in datas]
-    qualities = [d.get("quality") or _EMPTY for d in datas]
-    refs = [d.get("refs") or _EMPTY for d in datas]
-    return {
-        "id": [d["id"] for d in datas],
-        "version": [d["version"] for d in datas],
-        "kind": [d["kind"] for d in datas],
-        "lang": [d["lang"] for d in datas],
-        "domain": [d.get("domain") for d in datas],
-        "tags": [d.get("tags") or [] for d in datas],
-        "refs": [{k: r.get(k) or [] for k in REF_KEYS} for r in refs],
-        "text": [content_text(d["kind"], d["content"]) for d in datas],
-        "content": [d["content"] for d in datas],
-        "source_name": [s["name"] for s in sources],
-        "source_org": [s.get("org") for s in sources],
-        "source_url": [s.get("url") for s in sources],
-        "original_id": [s.get("original_id") for s in sources],
-        "license": [s["license"] for s in sources],
-        "tlp": [s["tlp"] for s in sources],
-        "classification": [d["classification"] for d in datas],
-        "personal_info": [d["personal_info"] for d in datas],
-        "eval_only": [bool(d.get("eval_only")) for d in datas],
-        "restrictions": [
-            pseudonymise_restrictions(r, secret) if (r := d.get("restrictions")) else []
-            for d in datas
-        ],
-        "published_at": [d.get("published_at") for d in datas],
-        "valid_as_of": [d.get("valid_as_of") for d in datas],
-        "content_hash": [d["content_hash"] for d in datas],
-        "quality_score": [q.get("score") for q in qualities],
-        "quality_flags": [q.get("flags") or {} for q in qualities],
-        "lineage": [pseudonymise_lineage(d.get("lineage") or {}, secret, rules) for d in datas],
-    }
+    lineage become pseudonyms. Columns, not a dict per row: Arrow takes them as they are.
+
+    One pass over the documents fills every column (a comprehension per column walked the
+    page 25 times and cost 0.21 s CPU for 36k rows; this takes about half)."""
+    n = len(datas)
+    cols: Page = {f.name: [None] * n for f in SCHEMA}
+    (
+        c_id, c_version, c_kind, c_lang, c_domain, c_tags, c_refs, c_text, c_content,
+        c_source_name, c_source_org, c_source_url, c_original_id, c_license, c_tlp,
+        c_classification, c_personal_info, c_eval_only, c_restrictions, c_published_at,
+        c_valid_as_of, c_content_hash, c_quality_score, c_quality_flags, c_lineage,
+    ) = cols.values()  # fmt: skip
+    text, lineage_of, restrictions_of = (
+        content_text,
+        pseudonymise_lineage,
+        pseudonymise_restrictions,
+    )
+    for i, d in enumerate(datas):
+        get, source = d.get, d["source"]
+        kind, content = d["kind"], d["content"]
+        quality = get("quality") or _EMPTY
+        c_id[i], c_version[i], c_kind[i], c_lang[i] = d["id"], d["version"], kind, d["lang"]
+        c_domain[i], c_tags[i], c_refs[i] = get("domain"), get("tags") or [], _refs(get("refs"))
+        c_text[i], c_content[i] = text(kind, content), content
+        c_source_name[i], c_source_org[i] = source["name"], source.get("org")
+        c_source_url[i], c_original_id[i] = source.get("url"), source.get("original_id")
+        c_license[i], c_tlp[i] = source["license"], source["tlp"]
+        c_classification[i], c_personal_info[i] = d["classification"], d["personal_info"]
+        c_eval_only[i] = bool(get("eval_only"))
+        r = get("restrictions")
+        c_restrictions[i] = restrictions_of(r, secret) if r else []
+        c_published_at[i], c_valid_as_of[i] = get("published_at"), get("valid_as_of")
+        c_content_hash[i], c_quality_score[i] = d["content_hash"], quality.get("score")
+        c_quality_flags[i] = quality.get("flags") or _EMPTY
+        c_lineage[i] = lineage_of(get("lineage") or _EMPTY, secret, rules)
+    return cols
 
 
 def _parse(text: Any) -> dict[str, Any]:
@@ -116,39 +129,61 @@ def _parse(text: Any) -> dict[str, Any]:
     return data
 
 
-def iter_split(session: Session, release_id: str, split: str, secret: bytes) -> Iterator[Page]:
-    """Pages of rows of one split, in record id order, at the versions the snapshot names."""
-    rules, after = load_rules(), ""
+def _split_query(release_id: str, split: str) -> Prepared:
     member, version = ReleaseMemberRow, RecordVersionRow
-    connection = session.connection()
+    return Prepared(
+        select(member.record_id, type_coerce(version.data, Text))
+        .join(
+            version,
+            (version.record_id == member.record_id) & (version.version == member.record_version),
+            isouter=True,
+        )
+        .where(
+            member.release_id == release_id,
+            member.split == split,
+            member.record_id > arg("after", String()),
+        )
+        .order_by(member.record_id)
+        .limit(PAGE)
+    )
+
+
+def iter_split(
+    session: Session, release_id: str, split: str, secret: bytes
+) -> Iterator[list[Page]]:
+    """Pages of rows of one split, in record id order, at the versions the snapshot names; each
+    page as pieces of `PIECE` rows.
+
+    Read on the driver's cursor (`Prepared`): through SQLAlchemy's result rows the read cost
+    about a tenth of the export. Parsed and turned into columns a piece at a time: the objects
+    of 1,000 documents stay in the processor's caches, those of 5,000 do not (parse, columns and
+    Arrow took 0.36 s CPU for 36k rows in pieces of 1,000, 0.49 s in pages of 5,000)."""
+    rules, after = load_rules(), ""
+    query, connection = _split_query(release_id, split), session.connection()
     while True:
-        page = connection.execute(
-            select(member.record_id, type_coerce(version.data, Text))
-            .join(
-                version,
-                (version.record_id == member.record_id)
-                & (version.version == member.record_version),
-                isouter=True,
-            )
-            .where(member.release_id == release_id, member.split == split, member.record_id > after)
-            .order_by(member.record_id)
-            .limit(PAGE)
-        ).all()
+        page = query.run(connection, {"after": after}).rows
         if not page:
             return
         texts = [data for _, data in page]
         if None in texts:
             missing = next(rid for rid, data in page if data is None)
             raise QianmoError("record version missing from the store", object_id=missing)
-        yield export_columns([_parse(t) for t in texts], secret, rules)
+        yield [
+            export_columns([_parse(t) for t in texts[i : i + PIECE]], secret, rules)
+            for i in range(0, len(texts), PIECE)
+        ]
         after = page[-1][0]
 
 
 def _arrow_page(page: Page) -> pa.RecordBatch:
-    """A page as one Arrow record batch, the JSON columns as sorted-key JSON text."""
+    """A page as one Arrow record batch, the JSON columns as sorted-key JSON text.
+
+    Decoded to `str` at once: a page of orjson's `bytes` kept alive cost ten times as much
+    (each holds its own over-sized buffer; 0.06 s against 0.006 s for 29k lineages)."""
+    dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
     arrays = [
         pa.array(
-            [canonical_json(v).decode() for v in page[f.name]]
+            [dumps(v, option=sort).decode() for v in page[f.name]]
             if f.name in JSON_COLUMNS
             else page[f.name],
             f.type,
@@ -158,22 +193,30 @@ def _arrow_page(page: Page) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
 
 
-def _write_jsonl(pages: Iterator[Page], path: Path) -> None:
+def _arrow_table(pieces: list[Page], metadata: dict[bytes, bytes] | None = None) -> pa.Table:
+    """A page's pieces as one table of one chunk: a page is one row group (Parquet) or one
+    record batch (Arrow), however it was cut into pieces."""
+    table = pa.Table.from_batches([_arrow_page(p) for p in pieces], schema=SCHEMA)
+    return table.combine_chunks().replace_schema_metadata(metadata)
+
+
+def _write_jsonl(pages: Iterator[list[Page]], path: Path) -> None:
     with path.open("wb") as f:
-        for page in pages:
-            names = list(page)
-            f.write(
-                b"".join(
-                    canonical_json(dict(zip(names, row, strict=True))) + b"\n"
-                    for row in zip(*page.values(), strict=True)
+        for pieces in pages:
+            for page in pieces:
+                names = list(page)
+                f.write(
+                    b"".join(
+                        canonical_json(dict(zip(names, row, strict=True))) + b"\n"
+                        for row in zip(*page.values(), strict=True)
+                    )
                 )
-            )
 
 
-def _write_parquet(pages: Iterator[Page], path: Path) -> None:
+def _write_parquet(pages: Iterator[list[Page]], path: Path) -> None:
     with pq.ParquetWriter(path, SCHEMA, compression="zstd") as writer:
-        for page in pages:
-            writer.write_batch(_arrow_page(page))
+        for pieces in pages:
+            writer.write_table(_arrow_table(pieces))
 
 
 def _hf_schema() -> pa.Schema:
@@ -185,13 +228,12 @@ def _hf_schema() -> pa.Schema:
     return SCHEMA.with_metadata({b"huggingface": meta})
 
 
-def _write_hf(pages: Iterator[Page], folder: Path, split: str, fingerprint: str) -> None:
+def _write_hf(pages: Iterator[list[Page]], folder: Path, split: str, fingerprint: str) -> None:
     folder.mkdir(parents=True)
     schema = _hf_schema()
     with pa.ipc.new_stream(folder / "data-00000-of-00001.arrow", schema) as writer:
-        for page in pages:
-            batch = _arrow_page(page)
-            writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+        for pieces in pages:
+            writer.write_table(_arrow_table(pieces, schema.metadata))
     features = orjson.loads(schema.metadata[b"huggingface"])["info"]["features"]
     state: dict[str, Any] = {
         "_data_files": [{"filename": "data-00000-of-00001.arrow"}],

@@ -26,8 +26,10 @@ def _names(value: Any, secret: bytes) -> Any:
 def pseudonymise_lineage(
     lineage: dict[str, Any], secret: bytes, rules: RuleTable
 ) -> dict[str, Any]:
+    if not lineage.get("steps"):  # most records: nobody to hide, nothing to copy but the list
+        return {**lineage, "steps": []}
     steps = []
-    for step in lineage.get("steps", []):
+    for step in lineage["steps"]:
         step = dict(step)
         if step.get("type") in rules.person_step_types:
             step["name"] = pseudonym(str(step.get("name", "")), secret)
