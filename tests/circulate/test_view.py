@@ -1,7 +1,7 @@
-"""A release check decides on views made of the values picked out of stored JSON (by the
-database, or here by path): they must decide exactly as the validated `Record` does, for every
-case of the decision table, and a check that decides each distinct input once must agree with
-`decide()`."""
+"""A release check decides on views made of a stored record's row columns (read from the
+database, or here from the row a record is written as): they must decide exactly as the validated
+`Record` does, for every case of the decision table, and a check that decides each distinct input
+once must agree with `decide()`."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 
 from qianmo.circulate import RecordView, decide, evaluate
 from qianmo.circulate._picked import iter_picked
-from qianmo.circulate._view import PICKED_PATHS, picked_key
+from qianmo.circulate._view import PICKED_COLUMNS, picked_key
 from qianmo.standard import Record
-from qianmo.store import Database, RecordFilter, add_records
+from qianmo.store import Database, RecordFilter, add_records, row_values
 from tests.circulate.test_decide import CASES
 from tests.helpers.circulate import accepted, add_orgs, request
 
@@ -28,28 +28,27 @@ def test_view_from_stored_json_decides_as_the_record(
     assert decide(stored, release) == decide(record, release)
 
 
-def test_view_from_json_fills_the_record_defaults() -> None:
+def test_view_from_a_minimal_record_has_the_record_defaults() -> None:
     minimal = {"id": "r1", "kind": "document", "content": {"text": "x"}, "source": {"name": "s"}}
     record = Record.model_validate(minimal)
-    view = RecordView.from_values("r1", [_pick(minimal, p) for p in PICKED_PATHS])
-    assert (view.status, view.tlp, view.license, view.personal_info, view.classification) == (
-        record.status.value,
-        record.source.tlp.value,
-        record.source.license,
-        record.personal_info.value,
-        record.classification.value,
-    )
-    assert view.lang == record.lang and view.version == record.version
+    assert RecordView.from_values("r1", _picked(record)) == RecordView.from_record(record)
 
 
-def _pick(data: dict[str, Any], path: str) -> Any:
-    for key in path.split("."):
-        data = data.get(key) if isinstance(data, dict) else None  # type: ignore[assignment]
-    return data
+def test_flags_enter_a_view_only_by_name_and_marks() -> None:
+    """Positions and clusters differ from record to record; a view keeps what decisions read."""
+    flags = {
+        "pii": {"resolved": True, "redacted": False, "spans": [[1, 4]]},
+        "duplicate": {"cluster": "c7", "representative": "r0"},
+    }
+    record = accepted(quality={"score": 0.5, "flags": flags})
+    view = RecordView.from_values(record.id, _picked(record))
+    assert view.flags == {"pii": {"resolved": True, "redacted": False}, "duplicate": {}}
+    assert view == RecordView.from_record(record)
 
 
-def _picked(record: Record) -> list[Any]:
-    return [_pick(record.to_json(), p) for p in PICKED_PATHS]
+def _picked(record: Record) -> tuple[Any, ...]:
+    row = row_values(record)
+    return tuple(row[c] for c in PICKED_COLUMNS)
 
 
 @pytest.fixture
@@ -75,6 +74,9 @@ def test_values_picked_by_the_database_make_the_records_view(
     for record in stored:
         assert views[record.id] == RecordView.from_record(record)
         assert views[record.id] == RecordView.from_values(record.id, _picked(record))
+        assert picked_key(_picked(record)) == picked_key(
+            next(v for ids, p in pages for i, v in zip(ids, p, strict=True) if i == record.id)
+        )
 
 
 def test_a_check_decides_every_record_as_decide_does(db: Database, stored: list[Record]) -> None:
@@ -100,7 +102,7 @@ def test_the_picked_key_leaves_out_only_what_decide_never_reads(
 ) -> None:
     record, release = accepted(**rec), request(**req)
     values = _picked(record)
-    other = [7, "another-hash", 0.123, "another-root", *values[4:]]
+    other = (7, "another-hash", 0.123, "another-root", "another-cluster", *values[5:])
     assert picked_key(values) == picked_key(other)
     view = RecordView.from_values("another-id", other)
     assert decide(view, release) == decide(record, release)

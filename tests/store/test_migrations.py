@@ -40,3 +40,38 @@ def test_a_database_never_migrated_is_not_current(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'empty.db'}")
     assert not is_current(db)
     db.dispose()
+
+
+def test_release01_fills_in_the_decision_inputs_of_stored_records(db: Database) -> None:
+    """Records stored before the columns existed get the values a write gives them."""
+    from alembic import command
+    from sqlalchemy import select, update
+
+    from qianmo.store import RecordRow, add_records
+    from qianmo.store._migrate import _config
+    from tests.helpers.circulate import accepted
+
+    records = [
+        accepted("qa"),
+        accepted("qa", restrictions=["use:commercial-training", "org:org-a"]),
+        accepted(
+            "qa",
+            quality={"score": 0.4, "flags": {"pii": {"resolved": True, "spans": [[0, 2]]}}},
+            lineage={"parents": ["x"], "steps": [{"type": "redact", "name": "pii"}]},
+        ),
+        accepted("qa", quality={"flags": {"duplicate": {"cluster": 12, "resolved": False}}}),
+    ]
+    with db.write() as s:
+        add_records(s, records, actor="test")
+    columns = select(RecordRow.id, RecordRow.policy_inputs, RecordRow.dup_cluster)
+    with db.read() as s:
+        written = set(s.execute(columns).all())
+    assert {r[2] for r in written} == {None, "12"} and len({r[1] for r in written}) == 4
+    cfg = _config()
+    with db.engine.begin() as conn:
+        conn.execute(update(RecordRow).values(policy_inputs=None, dup_cluster=None))
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "web02")
+    upgrade(db)
+    with db.read() as s:
+        assert set(s.execute(columns).all()) == written

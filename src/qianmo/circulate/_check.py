@@ -1,7 +1,7 @@
 """`check`: run `decide()` over a selection, settle the release licence, and audit the result.
 
-One pass reads, for each selected record, only the values the rules and the release need, picked
-out of its stored JSON by the database (`RecordView.from_values`; not its content). Records that
+One pass reads, for each selected record, only the values the rules and the release need: columns
+of its row (`RecordView.from_values`; not its content, nor its JSON). Records that
 agree on every value `decide()` reads get the same decision, so each distinct set of values is
 decided once per check. Allowed and denied records are kept as compact columns (`_members`).
 When allowed records carry a share-alike licence, the release must carry it: the licence carried
@@ -45,9 +45,9 @@ from qianmo.store import Database, RecordFilter, Viewer, audit, put_artifact
 
 __all__ = ["CheckReport", "Denial", "Member", "check", "decision_table", "evaluate"]
 
-# Distinct decision inputs remembered per check. Records with per-record flags (findings with
-# positions, a duplicate cluster) make many inputs distinct; the memo is emptied when full, so
-# it never holds more than this many (about 1 kB each).
+# Distinct decision inputs remembered per check (a few hundred in a typical corpus: flags enter a
+# key only by name and marks). The memo is emptied when full, so it never holds more than this
+# many (about 1 kB each).
 MEMO_LIMIT = 20_000
 
 
@@ -123,7 +123,7 @@ class _Decider:
         self.decisions: dict[Decision, int] = {}
         self.allowed, self.denied = TableBuilder(details=True), TableBuilder(details=False)
 
-    def page(self, ids: list[str], picked: list[list[Any]]) -> None:
+    def page(self, ids: list[str], picked: list[tuple[Any, ...]]) -> None:
         memo, key_of = self.memo, picked_key
         codes: list[int] = []
         for rid, values in zip(ids, picked, strict=True):

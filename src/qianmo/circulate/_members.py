@@ -21,7 +21,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from qianmo.circulate._decide import Decision
-from qianmo.circulate._view import picked_identity
 
 SPLITS = ("train", "validation", "test")
 _PAGE = 10_000  # rows turned into Python values at a time
@@ -273,14 +272,15 @@ class PageColumns:
     clusters: pa.Array
 
     @classmethod
-    def of(cls, ids: list[str], picked: list[list[Any]]) -> PageColumns:
-        versions, hashes, scores, roots, clusters = picked_identity(ids, picked)
+    def of(cls, ids: list[str], picked: list[tuple[Any, ...]]) -> PageColumns:
+        """With `RecordView.from_values`' defaults: version 1, the id as the lineage root."""
+        versions, hashes, scores, roots, clusters = list(zip(*picked, strict=True))[:5] or [()] * 5
         return cls(
             pa.array(ids, pa.string()),
-            np.array(versions, dtype=np.int64),
-            pa.array(hashes, pa.string()),
+            np.array([1 if v is None else v for v in versions], dtype=np.int64),
+            pa.array([h or "" for h in hashes], pa.string()),
             np.array(scores, dtype=np.float64),
-            pa.array(roots, pa.string()),
+            pa.array([r or i for r, i in zip(roots, ids, strict=True)], pa.string()),
             pa.array(clusters, pa.string()),
         )
 

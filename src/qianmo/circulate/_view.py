@@ -2,10 +2,12 @@
 
 A release check reads hundreds of thousands of stored records. Validating each into a pydantic
 `Record` cost about 0.6 ms a record (cProfile, 20k records: 11 of 17 s of the check), although
-every stored record was validated when it was written. A view is built from the values the
-database picks out of the stored JSON (`from_values`) or from a `Record` (`from_record`); both
-give equal views for the same record, which `tests/circulate/test_view.py` checks over the
-decision table's cases.
+every stored record was validated when it was written; picking the values out of the stored JSON
+in the database still cost half of a check. A view is built from the record's row columns
+(`from_values`; restrictions, flags and lineage come from its `policy_inputs` column) or from a
+`Record` (`from_record`); both give equal views for the same record, which
+`tests/circulate/test_view.py` checks over the decision table's cases. A view's flags keep only
+what a decision reads of them (`decision_flags`: each name with its resolved and redacted marks).
 """
 
 from __future__ import annotations
@@ -13,72 +15,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from qianmo.standard import Record
+from qianmo.store import decision_flags, read_policy_inputs
 
-_EMPTY: dict[str, Any] = {}
-# What a check picks from a stored record, in `from_values`' order: the record's identity in the
-# release, then every value `decide()` reads and a release keeps of an allowed record. Not the
-# content. Lineage parents and steps are picked whole; the view keeps whether there are parents
-# and the step types.
-PICKED_PATHS = (
+# The records-row columns a check reads, in `from_values`' order after the id: the record's
+# identity in the release (the first five), then every value `decide()` reads. Not the content.
+PICKED_COLUMNS = (
     "version",
     "content_hash",
-    "quality.score",
-    "lineage.root",
+    "quality_score",
+    "lineage_root",
+    "dup_cluster",
     "kind",
     "lang",
     "domain",
     "status",
-    "source.name",
-    "source.org",
-    "source.license",
-    "source.tlp",
+    "source_name",
+    "org",
+    "license",
+    "tlp",
     "classification",
     "personal_info",
     "eval_only",
-    "restrictions",
-    "quality.flags",
-    "lineage.parents",
-    "lineage.steps",
+    "policy_inputs",
 )
-_NONE: frozenset[str] = frozenset()
+IDENTITY = 5  # how many of the picked columns are the record's identity, not decision inputs
 
 
-def picked_key(values: list[Any]) -> tuple[Any, ...]:
-    """Everything `from_values` makes of `values` but the record's identity (the first four:
-    version, content hash, score, lineage root), as a hashable tuple. `decide()` reads no
-    identity field, so records with equal keys get equal decisions: a check decides each key
-    once (`tests/circulate/test_view.py`)."""
-    restrictions, flags, parents, steps = values[15:]
-    return (
-        *values[4:15],
-        tuple(restrictions) if restrictions else None,
-        # as str: orjson's bytes keep a 4 kB buffer each, which memo keys held (tracemalloc)
-        orjson.dumps(flags, option=orjson.OPT_SORT_KEYS).decode() if flags else None,
-        bool(parents),
-        frozenset(s["type"] for s in steps) if steps else None,
-    )
-
-
-def picked_identity(
-    ids: list[str], picked: list[list[Any]]
-) -> tuple[list[int], list[str], list[float | None], list[str], list[str | None]]:
-    """Versions, content hashes, scores, lineage roots (the id when there is none) and duplicate
-    clusters of a page of picked values, with `from_values`' defaults."""
-    return (
-        [1 if v[0] is None else v[0] for v in picked],
-        [v[1] or "" for v in picked],
-        [v[2] for v in picked],
-        [v[3] or rid for rid, v in zip(ids, picked, strict=True)],
-        [_cluster(v[16]) if v[16] else None for v in picked],
-    )
-
-
-def _cluster(flags: dict[str, Any]) -> str | None:
-    cluster = (flags.get("duplicate") or _EMPTY).get("cluster")
-    return None if cluster is None else str(cluster)
+def picked_key(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Everything `from_values` makes of `values` but the record's identity (version, content
+    hash, score, lineage root, duplicate cluster). `decide()` reads no identity field, so records
+    with equal keys get equal decisions: a check decides each key once
+    (`tests/circulate/test_view.py`)."""
+    return values[IDENTITY:]
 
 
 @dataclass(slots=True)  # not frozen: frozen init costs ~2x, and views are never changed
@@ -105,11 +74,12 @@ class RecordView:
     step_types: frozenset[str]
 
     @classmethod
-    def from_values(cls, rid: str, values: list[Any]) -> RecordView:
-        """From the values at `PICKED_PATHS` (null when missing) of a stored record, as a check
-        reads them; a missing value gets the `Record` model's default."""
-        version, chash, score, root, kind, lang, domain, status, name, org, lic, tlp = values[:12]
-        cls_, pi, ev, rs, flags, parents, steps = values[12:]
+    def from_values(cls, rid: str, values: tuple[Any, ...]) -> RecordView:
+        """From the values of `PICKED_COLUMNS` of a stored record's row, as a check reads them;
+        a missing value gets the `Record` model's default."""
+        version, chash, score, root, _, kind, lang, domain, status, name, org, lic = values[:12]
+        tlp, cls_, pi, ev, policy = values[12:]
+        rs, flags, parents, steps = read_policy_inputs(policy)
         return cls(
             id=rid,
             version=1 if version is None else version,
@@ -125,12 +95,12 @@ class RecordView:
             classification="general" if cls_ is None else cls_,
             personal_info="unknown" if pi is None else pi,
             eval_only=bool(ev),
-            restrictions=tuple(rs or ()),
-            flags=flags or _EMPTY,
+            restrictions=rs,
+            flags=flags,
             score=score,
             root=root,
-            has_parents=bool(parents),
-            step_types=frozenset(s["type"] for s in steps) if steps else _NONE,
+            has_parents=parents,
+            step_types=steps,
         )
 
     @classmethod
@@ -151,7 +121,7 @@ class RecordView:
             personal_info=record.personal_info.value,
             eval_only=record.eval_only,
             restrictions=tuple(record.restrictions),
-            flags=record.quality.flags,
+            flags=decision_flags(record.quality.flags),
             score=record.quality.score,
             root=record.lineage.root,
             has_parents=bool(record.lineage.parents),

@@ -110,6 +110,7 @@ from qianmo.store._models import (
     UserRow,
     WebSessionRow,
 )
+from qianmo.store._policy import decision_flags, read_policy_inputs
 from qianmo.store._prepared import Prepared, PreparedCache, Ran, arg
 from qianmo.store._quality import QualityRunRow
 from qianmo.store._records import (
@@ -237,6 +238,7 @@ __all__ = [
     "create_org",
     "create_token",
     "create_user",
+    "decision_flags",
     "digest_ids",
     "end_session",
     "enqueue",
@@ -269,6 +271,7 @@ __all__ = [
     "permission_descriptions",
     "permits",
     "put_artifact",
+    "read_policy_inputs",
     "record_login_failure",
     "record_stats",
     "registered_kinds",

@@ -62,6 +62,9 @@ class RecordRow(Base):
     import_id: Mapped[str | None] = mapped_column(ID, index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # what release decisions read of restrictions, flags and lineage (`_policy.py`)
+    policy_inputs: Mapped[str | None] = mapped_column(Text)
+    dup_cluster: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

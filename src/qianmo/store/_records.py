@@ -17,6 +17,7 @@ from qianmo.store._audit import audit
 from qianmo.store._filters import RecordFilter
 from qianmo.store._listing import listing_query, viewer_key
 from qianmo.store._models import RecordRow, RecordVersionRow
+from qianmo.store._policy import dup_cluster, policy_inputs
 from qianmo.store._prepared import Prepared, PreparedCache, arg
 
 
@@ -46,6 +47,8 @@ MIRRORED_COLUMNS = (
     "lineage_root",
     "quality_score",
     "published_at",
+    "policy_inputs",
+    "dup_cluster",
 )
 # ... and naming search_text fires the full-text trigger.
 _MAYBE_SAME = (*MIRRORED_COLUMNS, "search_text")
@@ -85,6 +88,13 @@ def mirrored_values(record: Record) -> tuple[Any, ...]:
         record.lineage.root,
         record.quality.score,
         record.published_at,
+        policy_inputs(
+            record.restrictions,
+            record.quality.flags,
+            bool(record.lineage.parents),
+            (s.type for s in record.lineage.steps),
+        ),
+        dup_cluster(record.quality.flags),
     )
 
 
