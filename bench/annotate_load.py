@@ -184,6 +184,7 @@ async def _http_annotators(
                     r.raise_for_status()
                     task = (await r.json())["next"]
                 mine.append(time.perf_counter() - t0)
+                TIMELINE.append((t0, mine[-1]))
             latencies.extend(mine)
             if mine:
                 each.append(sum(mine) / len(mine))
@@ -224,6 +225,24 @@ def _over(db: Database, campaign: str) -> tuple[int, int]:
     return over, twice
 
 
+def _postgres_cpu_s() -> float:
+    """CPU time used so far by PostgreSQL's processes on this machine (its server backends
+    included): on a shared box the database's share of a label is part of its cost."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, tail = stat.read_text().rsplit(")", 1)
+        except OSError:  # the process ended meanwhile
+            continue
+        if head.endswith("(postgres"):
+            fields = tail.split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+TIMELINE: list[tuple[float, float]] = []
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
@@ -262,15 +281,17 @@ def bench(
         )
     print(f"{label}: {people} annotators, {items} items × k={K}")
     results = {}
-    server_cpu = client_cpu = 0.0
+    server_cpu = client_cpu = database_cpu = 0.0
     each: list[float] = []  # each HTTP annotator's mean latency: how fair the server's queue is
     if http:
         proc, url = start_server(home, None, {"QIANMO_DATABASE_URL": db_url} if db_url else None)
         try:
             if _http_route_exists(url):
                 cpu0, client0 = server_cpu_s(proc.pid), time.process_time()
+                database0 = _postgres_cpu_s()
                 results["http"] = asyncio.run(_http_annotators(url, tokens, each))
                 server_cpu = server_cpu_s(proc.pid) - cpu0
+                database_cpu = _postgres_cpu_s() - database0
                 client_cpu = time.process_time() - client0
             else:
                 print("  http     skipped: this build has no /api/v1/annotate routes")
@@ -293,11 +314,19 @@ def bench(
                 f"{'met' if met else 'not met'}"
             )
     _line("floor", floor_elapsed, floor_lat, None)
+    if TIMELINE and os.environ.get("BENCH_TIMELINE"):
+        ordered = sorted(TIMELINE)
+        tenth = max(1, len(ordered) // 10)
+        for i in range(0, len(ordered), tenth):
+            part = [lat for _, lat in ordered[i : i + tenth]]
+            p50, p95 = _pct(part, 0.5), _pct(part, 0.95)
+            print(f"    labels {i:4}-: p50 {p50:6.0f} ms p95 {p95:6.0f} ms")
     if "http" in results:
         labels = len(results["http"][1])
         print(
             f"  CPU per label over HTTP: server {server_cpu / labels * 1000:.1f} ms, "
             f"clients {client_cpu / labels * 1000:.1f} ms"
+            + (f", PostgreSQL {database_cpu / labels * 1000:.1f} ms" if not db.is_sqlite else "")
         )
         print(
             f"  annotators' mean latency over HTTP: fastest {_pct(each, 0):.0f} ms, "
