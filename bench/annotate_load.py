@@ -4,11 +4,14 @@
         [--pg-annotators 50] [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
         [--no-pg] [--no-sqlite] [--no-http]
 
-For each database (the embedded SQLite default, then PostgreSQL) three runs on one workspace:
+For each database (the embedded SQLite default, then PostgreSQL) four runs on one workspace:
 
-  http     `qianmo serve` in its own process; each annotator is an HTTP client on loopback with
-           its own API token. It claims once, then POSTs each submit with `?next=true`, which
-           stores the labels and claims its next item in the same transaction and returns it:
+  cold     `qianmo serve` just started, its first campaign: connections to the database are
+           opened and caches filled while the annotators wait (otherwise as http).
+  http     `qianmo serve` in its own process, in use (after `cold`); each annotator is an HTTP
+           client on loopback with its own API token. It claims once, then POSTs each submit
+           with `?next=true`, which stores the labels and claims its next item in the same
+           transaction and returns it:
            one request per label, as the labelling page and API clients work in steady state
            (the peer's setting: Label Studio 1.23, 16 labels/s from 20 clients, p50 1.07 s,
            p95 2.63 s, and it over-assigned).
@@ -24,7 +27,8 @@ BENCH_SERVER_CMD=script.py replaces `qianmo serve` (given the port), e.g. by a p
 Printed: labels/s, p50/p95 of one label (a submit-with-next; each annotator's first claim is
 not timed), the ratio to the floor and to Label Studio's 16 labels/s, and over-assignment
 (items with more than k labels, a person twice on an item), which must be 0. Targets (issue #9):
->= 160 labels/s with p95 <= 250 ms on SQLite with 20 annotators, better on PostgreSQL with 50.
+>= 160 labels/s with p95 <= 250 ms on SQLite with 20 annotators, better on PostgreSQL with 50
+(the same thresholds are checked for PostgreSQL; "met" is printed for cold and http runs).
 """
 
 from __future__ import annotations
@@ -102,7 +106,7 @@ def _setup(db: Database, items: int, people: int) -> dict[str, str]:
             s.flush()
             tokens[user.name] = create_token(s, user.name, actor="bench")[1]
     config = parse_config(filters=["source=bench"], overlap=K, gold_rate=0.0)
-    for name in ("http", "service"):
+    for name in ("cold", "http", "service"):
         create_campaign(db, name, [parse_spec("correct:choice[yes,no]")], config, actor="bench")
     return tokens
 
@@ -159,7 +163,7 @@ def _bare(db: Database) -> Callable[[list[float]], None]:
 
 
 async def _http_annotators(
-    url: str, tokens: dict[str, str], each: list[float]
+    url: str, tokens: dict[str, str], each: list[float], campaign: str = "http"
 ) -> tuple[float, list[float]]:
     """Labels/s and every label's latency; `each` gets each annotator's mean latency."""
     latencies: list[float] = []
@@ -173,7 +177,8 @@ async def _http_annotators(
 
         async def one(token: str) -> None:
             auth = {"Authorization": f"Bearer {token}"}
-            async with client.post("/api/v1/annotate/campaigns/http/claim", headers=auth) as r:
+            claim_url = f"/api/v1/annotate/campaigns/{campaign}/claim"
+            async with client.post(claim_url, headers=auth) as r:
                 r.raise_for_status()
                 task = (await r.json())["task"]
             mine: list[float] = []
@@ -287,6 +292,11 @@ def bench(
         proc, url = start_server(home, None, {"QIANMO_DATABASE_URL": db_url} if db_url else None)
         try:
             if _http_route_exists(url):
+                # The same campaign once on the server as it starts: its first requests open
+                # database connections and warm caches in every server process. The http run
+                # after it is the server in use; both are printed.
+                results["cold"] = asyncio.run(_http_annotators(url, tokens, [], "cold"))
+                TIMELINE.clear()
                 cpu0, client0 = server_cpu_s(proc.pid), time.process_time()
                 database0 = _postgres_cpu_s()
                 results["http"] = asyncio.run(_http_annotators(url, tokens, each))
@@ -307,7 +317,7 @@ def bench(
             f"           items over k: {over} · same person twice: {twice} · "
             f"labels {len(lat)}/{items * K}"
         )
-        if db.is_sqlite:
+        if what != "service":
             met = rate >= TARGET_RATE and _pct(lat, 0.95) <= TARGET_P95_MS
             print(
                 f"           target (>= {TARGET_RATE:.0f}/s, p95 <= {TARGET_P95_MS:.0f} ms): "
