@@ -282,3 +282,14 @@ def test_amber_records_only_go_to_those_who_may_see_them(db: Database) -> None:
     make_campaign(db, overlap=2)
     assert claim(db, "c1", "outside") is None
     assert claim(db, "c1", "inside") is not None
+
+
+def test_red_records_go_only_to_the_people_they_name(db: Database) -> None:
+    # The claim statement is compiled once for everyone in an organisation, the name being a
+    # parameter: the person named claims first, so a name baked into it would show the record
+    # to the next one. `_` in the name must not match another character either.
+    add_people(db, "annotator", "a_n", "abn")
+    add_corpus(db, 1, source={"tlp": "RED"}, restrictions=["user:a_n"])
+    make_campaign(db, overlap=2)
+    assert claim(db, "c1", "a_n") is not None
+    assert claim(db, "c1", "abn") is None

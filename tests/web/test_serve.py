@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -22,10 +23,19 @@ from qianmo.web import app_from_environment
 
 def test_a_server_process_builds_its_app_from_the_environment(workspace_home: Path) -> None:
     init_workspace(get_settings()).dispose()
-    app = app_from_environment()
+    try:
+        app = app_from_environment()
+        # ready to serve: the routes prepared (the OpenAPI schema built from them, kept for
+        # /openapi.json) and the start-up objects out of the collector's scans
+        assert app.openapi_schema is not None
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
     assert Path(app.state.settings.home) == workspace_home
     with TestClient(app, base_url="http://127.0.0.1") as client:
         assert client.get("/login").status_code == 200
+        served = client.get("/api/v1/openapi.json").json()
+    assert served == app.openapi_schema
     app.state.db.dispose()
 
 

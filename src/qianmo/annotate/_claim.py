@@ -60,7 +60,16 @@ from qianmo.annotate._tables import (
 )
 from qianmo.errors import NotFound, PolicyRefused, QianmoError
 from qianmo.standard import Record, new_id, utcnow
-from qianmo.store import Database, Prepared, Viewer, arg, to_record, visible_condition
+from qianmo.store import (
+    NAMED_ARG,
+    Database,
+    Prepared,
+    Viewer,
+    arg,
+    named_pattern,
+    to_record,
+    visible_condition,
+)
 
 CLAIM_ATTEMPTS = 8
 T = TypeVar("T")
@@ -261,7 +270,8 @@ def _task(
 
 
 # Built claim statements, by everything baked into them; the viewer's organisations are part of
-# the access condition, so there is one entry per distinct (campaign, questions, viewer).
+# the access condition (their name is a parameter), so there is one entry per distinct
+# (campaign, questions, organisations).
 _STATEMENTS: OrderedDict[tuple[Any, ...], Prepared] = OrderedDict()
 _STATEMENTS_KEPT = 512
 _statements_lock = threading.Lock()
@@ -273,7 +283,7 @@ def _claim_statement(info: CampaignInfo, viewer: Viewer, dialect: str, variant: 
     Variants: `first` skips items the annotator skipped; `again` lets them come back after
     the others; `more` takes a slot of another question (`:qid`) on the chosen item (`:item`).
     """
-    key = (info.id, info.versions, dialect, variant, viewer.name, viewer.orgs, viewer.partner_orgs)
+    key = (info.id, info.versions, dialect, variant, viewer.orgs, viewer.partner_orgs)
     built = _STATEMENTS.get(key)
     if built is not None:
         return built
@@ -285,7 +295,7 @@ def _claim_statement(info: CampaignInfo, viewer: Viewer, dialect: str, variant: 
             and_(free.c.state == "leased", free.c.lease_expires < arg("now")),
         ),
         ITEMS.c.state == "open",
-        visible_condition(viewer),
+        visible_condition(viewer, name_as_arg=True),
         ~exists().where(
             mine.c.item_id == free.c.item_id,
             mine.c.question_id == free.c.question_id,
@@ -501,7 +511,13 @@ def claim_in(
     if gold_id is not None:
         item_id, questions = gold_id, [q for _, q in info.questions]
     else:
-        params = {"uid": uid, "aid": aid, "expires": expires, "now": now}
+        params = {
+            "uid": uid,
+            "aid": aid,
+            "expires": expires,
+            "now": now,
+            NAMED_ARG: named_pattern(viewer),
+        }
         picked = _lease_slots(conn, info, viewer, db.dialect, params)
         if picked is None:
             return None

@@ -19,7 +19,7 @@ from qianmo.cli._listeners import (
 from qianmo.cli.jobs import load_handlers
 from qianmo.settings import Settings
 from qianmo.store import Database
-from qianmo.web import JobWorkerThread, create_app, freeze_startup_objects
+from qianmo.web import JobWorkerThread, create_app, ready_to_serve
 
 # One server process per core: a process answers on one core at a time (the GIL), and at
 # 100 requests/s one process was CPU-bound (bench/web_load.py, docs/web.md).
@@ -41,8 +41,7 @@ def run_server(
         f"{workers} server process(es)"
     )
     if workers <= 1:
-        app = create_app(cfg, db=db, run_worker=run_worker)
-        freeze_startup_objects()
+        app = ready_to_serve(create_app(cfg, db=db, run_worker=run_worker))
         uvicorn.run(app, host=host, port=port, **QUIET)
         return
     # Each server process builds its app from the environment (the same settings); the one

@@ -1,7 +1,14 @@
 """Persistence: records and versions, imports, organisations and users, the access rule,
 the audit log, jobs, artifacts, search and the tables other capabilities share."""
 
-from qianmo.store._access import Viewer, can_see, load_viewer, visible_condition
+from qianmo.store._access import (
+    NAMED_ARG,
+    Viewer,
+    can_see,
+    load_viewer,
+    named_pattern,
+    visible_condition,
+)
 from qianmo.store._accounts import (
     OrgInfo,
     TokenInfo,
@@ -158,6 +165,7 @@ from qianmo.store._workspace import init_workspace, open_workspace
 
 __all__ = [
     "FILTER_KEYS",
+    "NAMED_ARG",
     "ROLES",
     "SEEN_EVERY_S",
     "STAT_FIELDS",
@@ -266,6 +274,7 @@ __all__ = [
     "load_viewer",
     "login_wait_s",
     "move_database",
+    "named_pattern",
     "open_workspace",
     "parents",
     "permission_descriptions",

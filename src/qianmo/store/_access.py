@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from qianmo.standard import TLP, Record
 from qianmo.store._models import MembershipRow, OrgPartnerRow, OrgRow, RecordRow, UserRow
+from qianmo.store._prepared import arg
 
 
 @dataclass(frozen=True)
@@ -99,11 +100,30 @@ def access_key(viewer: Viewer) -> tuple[str, frozenset[str], frozenset[str]]:
     return viewer.name, viewer.orgs, viewer.partner_orgs
 
 
-def visible_condition(viewer: Viewer) -> ColumnElement[bool]:
-    """The same rule as `can_see`, as a WHERE condition on the records table."""
-    # autoescape: a `_` or `%` in a name must not act as a LIKE wildcard and match others
+# The runtime parameter of `visible_condition(viewer, name_as_arg=True)`: the LIKE pattern that
+# finds the viewer's name among a RED record's restrictions (`named_pattern`).
+NAMED_ARG = "access_named"
+
+
+def named_pattern(viewer: Viewer) -> str:
+    """The LIKE pattern (escape character `/`) matching `"user:NAME"` anywhere in the JSON
+    restrictions; escaped so that a `_` or `%` in a name cannot act as a wildcard and match
+    somebody else's name."""
     named = f'"user:{viewer.name}"'
-    red_named = RecordRow.data["restrictions"].as_string().contains(named, autoescape=True)
+    escaped = named.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"%{escaped}%"
+
+
+def visible_condition(viewer: Viewer, *, name_as_arg: bool = False) -> ColumnElement[bool]:
+    """The same rule as `can_see`, as a WHERE condition on the records table.
+
+    With `name_as_arg` the viewer's name is not in the statement but a runtime parameter
+    (`NAMED_ARG`, valued `named_pattern(viewer)`), so one compiled statement serves everyone
+    with the same organisations (a claim statement took ~4 ms to compile, once per annotator
+    and server process). Not given, the parameter is NULL and matches nothing: the statement
+    then hides RED records rather than show somebody else's."""
+    pattern = arg(NAMED_ARG) if name_as_arg else named_pattern(viewer)
+    red_named = RecordRow.data["restrictions"].as_string().like(pattern, escape="/")
     red = and_(RecordRow.tlp.concat("") == TLP.RED.value, red_named)
     if not viewer.is_member:
         return or_(red, false())

@@ -9,7 +9,7 @@ from qianmo.web._app import (
     JobWorkerThread,
     app_from_environment,
     create_app,
-    freeze_startup_objects,
+    ready_to_serve,
 )
 from qianmo.web._deps import (
     CurrentUser,
@@ -38,6 +38,6 @@ __all__ = [
     "create_app",
     "csrf_token",
     "error_response",
-    "freeze_startup_objects",
+    "ready_to_serve",
     "render",
 ]

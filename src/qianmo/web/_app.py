@@ -85,20 +85,26 @@ def _worker_lifespan(db: Database, settings: Settings, run_worker: bool):  # typ
 def app_from_environment() -> FastAPI:
     """The app as `qianmo serve --workers N` builds it in each server process: settings from
     the environment, no job thread (the parent process runs that one)."""
-    app = create_app(get_settings())
-    freeze_startup_objects()
-    return app
+    return ready_to_serve(create_app(get_settings()))
 
 
-def freeze_startup_objects() -> None:
-    """Keep what exists once the app is built (modules, routes, schemas, templates: most of
-    the process's objects, alive until it ends) out of the garbage collector's scans.
+def ready_to_serve(app: FastAPI) -> FastAPI:
+    """`app` with its request handling prepared, and what exists then kept out of the garbage
+    collector's scans; every server process calls this before it accepts a connection.
 
-    Each full collection scanned them all: ~70 ms of CPU, in one pause, several times per
-    thousand labels (counted with `gc.callbacks` under bench/annotate_load.py's requests).
+    FastAPI prepares each route (its parameter and response models, pydantic adapters) on the
+    first request that reaches it in a process, which made the first requests of every
+    process the slowest under load; building the OpenAPI schema prepares them all, and the
+    schema is then ready for `/api/v1/openapi.json` too.
+
+    The modules, routes, schemas and templates are most of the process's objects, alive until
+    it ends: each full collection scanned them all, ~70 ms of CPU in one pause, several times
+    per thousand labels (counted with `gc.callbacks` under bench/annotate_load.py's requests).
     """
+    app.openapi()
     gc.collect()
     gc.freeze()
+    return app
 
 
 def create_app(

@@ -97,6 +97,25 @@ def _write(db: Database, change: Touch) -> None:
         change(w)
 
 
+def _looked_up(request: Request) -> tuple[Principal, Touch | None] | None:
+    """`_lookup` in a lookup session of its own, for a route that takes no `SessionDep`: a
+    session from FastAPI's generator dependency cost more than the query (entering and
+    closing it through its exit stack and cancel scopes was ~a quarter of a label's
+    event-loop CPU on PostgreSQL, profiled under bench/annotate_load.py)."""
+    db: Database = request.app.state.db
+    with db.lookups() as s:
+        return _lookup(request, s)
+
+
+def _admitted_now(
+    request: Request, found: tuple[Principal, Touch | None] | None
+) -> tuple[Principal, Touch | None]:
+    if found is None:
+        raise LoginRequired()
+    principal, touch = found
+    return _admitted(request, principal), touch
+
+
 async def _authenticate(request: Request, s: Session) -> Principal | None:
     db: Database = request.app.state.db
     # On SQLite the lookup runs here, on the event loop: an indexed read of a local file that
@@ -139,32 +158,33 @@ async def current_user(request: Request, session: SessionDep) -> Principal:
 
 @dataclass
 class Asking:
-    """Who is asking, for a route that does its work in one worker thread: there, on
-    PostgreSQL, `principal()` looks them up (and checks them as `current_user` does), so the
-    request takes one thread hop instead of two. On SQLite they were found on the event loop
-    already (`asking`). Call `principal()` before anything else the route does."""
+    """Who is asking, for a route that does its work in one worker thread and needs no other
+    read session: there, on PostgreSQL, `principal()` looks them up (and checks them as
+    `current_user` does), so the request takes one thread hop instead of two. On SQLite they
+    were found on the event loop already (`asking`). Call `principal()` before anything else
+    the route does."""
 
     request: Request
-    session: Session
     found: Principal | None = None
 
     def principal(self) -> Principal:
         if self.found is None:
-            looked = _lookup(self.request, self.session)
-            if looked is None:
-                raise LoginRequired()
-            principal, touch = looked
+            principal, touch = _admitted_now(self.request, _looked_up(self.request))
             if touch is not None:
                 _write(self.request.app.state.db, touch)
-            self.found = _admitted(self.request, principal)
+            self.found = principal
         return self.found
 
 
-async def asking(request: Request, session: SessionDep) -> Asking:
+async def asking(request: Request) -> Asking:
     db: Database = request.app.state.db
-    if db.is_sqlite:  # on the loop, as `current_user` does there (no hop to save)
-        return Asking(request, session, await current_user(request, session))
-    return Asking(request, session)
+    if not db.is_sqlite:
+        return Asking(request)
+    # On the loop, as `current_user` does there (no hop to save); the touch, a write, is not.
+    principal, touch = _admitted_now(request, _looked_up(request))
+    if touch is not None:
+        await run_in_threadpool(_write, db, touch)
+    return Asking(request, principal)
 
 
 async def optional_user(request: Request, session: SessionDep) -> Principal | None:
