@@ -105,7 +105,7 @@ class TaskPublic(BaseModel):
             assignment_id=t.assignment_id,
             campaign=t.campaign,
             item_id=t.item_id,
-            record=RecordPublic.of(t.record),
+            record=RecordPublic.of_data(t.data),
             questions=[QuestionPublic.of(q) for q in t.questions],
             expires_at=t.expires_at,
         )

@@ -47,6 +47,22 @@ class RecordPublic(BaseModel):
         )
 
     @classmethod
+    def of_data(cls, data: dict[str, Any]) -> RecordPublic:
+        """From a document as validated and stored when written (its defaults filled in)."""
+        source = data["source"]
+        return cls.model_construct(
+            id=data["id"],
+            kind=data["kind"],
+            version=data["version"],
+            status=data["status"],
+            lang=data["lang"],
+            domain=data.get("domain"),
+            org=source.get("org"),
+            tlp=source["tlp"],
+            record=data,
+        )
+
+    @classmethod
     def of_listing(cls, r: RecordListing) -> RecordPublic:
         # `data` is the document as validated and stored when written: no second round trip
         return cls.model_construct(
