@@ -14,8 +14,6 @@ loading through the ORM cost several times the database work of a claim.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -65,6 +63,7 @@ from qianmo.store import (
     NAMED_ARG,
     Database,
     Prepared,
+    PreparedCache,
     Viewer,
     arg,
     named_pattern,
@@ -286,9 +285,7 @@ def _task(
 # Built claim statements, by everything baked into them; the viewer's organisations are part of
 # the access condition (their name is a parameter), so there is one entry per distinct
 # (campaign, questions, organisations).
-_STATEMENTS: OrderedDict[tuple[Any, ...], Prepared] = OrderedDict()
-_STATEMENTS_KEPT = 512
-_statements_lock = threading.Lock()
+_STATEMENTS = PreparedCache(size=512)
 
 
 def _claim_statement(info: CampaignInfo, viewer: Viewer, dialect: str, variant: str) -> Prepared:
@@ -298,9 +295,10 @@ def _claim_statement(info: CampaignInfo, viewer: Viewer, dialect: str, variant: 
     the others; `more` takes a slot of another question (`:qid`) on the chosen item (`:item`).
     """
     key = (info.id, info.versions, dialect, variant, viewer.orgs, viewer.partner_orgs)
-    built = _STATEMENTS.get(key)
-    if built is not None:
-        return built
+    return _STATEMENTS.get(key, lambda: _build_claim(info, viewer, dialect, variant))
+
+
+def _build_claim(info: CampaignInfo, viewer: Viewer, dialect: str, variant: str) -> Any:
     free, mine = SLOTS.alias("free"), SLOTS.alias("mine")
     passed = ("discarded", "skipped") if variant == "first" else ("discarded",)
     where = [
@@ -359,14 +357,8 @@ def _claim_statement(info: CampaignInfo, viewer: Viewer, dialect: str, variant: 
         .returning(SLOTS.c.item_id, SLOTS.c.question_id)
     )
     if dialect == "postgresql" and variant != "more":
-        built = Prepared(_claim_lease_and_record(claiming, info))
-    else:
-        built = Prepared(claiming)
-    with _statements_lock:
-        _STATEMENTS[key] = built
-        while len(_STATEMENTS) > _STATEMENTS_KEPT:
-            _STATEMENTS.popitem(last=False)
-    return built
+        return _claim_lease_and_record(claiming, info)
+    return claiming
 
 
 def _claim_lease_and_record(claiming: Any, info: CampaignInfo) -> Select[Any]:

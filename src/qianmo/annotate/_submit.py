@@ -31,6 +31,7 @@ from qianmo.store import (
     Database,
     Entry,
     Prepared,
+    PreparedCache,
     arg,
     audit_and_commit,
 )
@@ -168,14 +169,15 @@ def _label(
     }
 
 
-_fills: dict[tuple[str, ...], Prepared] = {}
+# One per set of active question versions; a campaign's set changes when a question is added.
+_FILLS = PreparedCache(size=256)
 
 
 def _fill(question_ids: list[str]) -> Prepared:
     """Mark the lease's slots of the active question versions done, returning them."""
-    key = tuple(question_ids)
-    if (built := _fills.get(key)) is None:
-        built = _fills[key] = Prepared(
+    return _FILLS.get(
+        tuple(question_ids),
+        lambda: (
             update(SLOTS)
             .where(
                 SLOTS.c.assignment_id == arg("aid"),
@@ -184,8 +186,8 @@ def _fill(question_ids: list[str]) -> Prepared:
             )
             .values(state="done", lease_expires=None)
             .returning(SLOTS.c.question_id, SLOTS.c.slot)
-        )
-    return built
+        ),
+    )
 
 
 _COUNT_LABEL = Prepared(
