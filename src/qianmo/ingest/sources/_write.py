@@ -392,9 +392,10 @@ def withdraw_missing(
     """Withdraw documents of a source that upstream no longer has, and their items.
 
     The gone documents are one set-difference query — the source's held documents whose
-    original id is not in a temporary table of the seen ids — and their items one more, by
-    lineage root: no list of every held id comes back to Python, and no statement carries
-    one bound parameter per id (a cvelistV5 mirror holds ~250,000).
+    original id is not in a temporary table of the seen ids — so no list of every held id comes
+    back to Python, and no statement carries one bound parameter per held id (a cvelistV5
+    mirror holds ~250,000). Their items are then looked up by lineage root, 500 gone documents
+    a statement (the set difference ran a second time as the items' subquery before).
     """
     conn = session.connection()
     table = Table(
@@ -416,19 +417,19 @@ def withdraw_missing(
             ~RecordRow.original_id.contains("#", autoescape=True),
         )
         gone = list(session.execute(gone_docs).scalars())
-        items: Iterable[str] = (
+    finally:
+        table.drop(conn)
+    items: set[str] = set()
+    for start in range(0, len(gone), 500):
+        items.update(
             session.execute(
                 select(RecordRow.id).where(
-                    RecordRow.lineage_root.in_(gone_docs),
+                    RecordRow.lineage_root.in_(gone[start : start + 500]),
                     RecordRow.status != Status.WITHDRAWN.value,
                 )
             ).scalars()
-            if gone
-            else []
         )
-        ids = sorted({*gone, *items})
-    finally:
-        table.drop(conn)
+    ids = sorted({*gone, *items})
     if ids:
         set_status(
             session, ids, Status.WITHDRAWN, reason=reason, actor=actor, action="sync.withdraw"
