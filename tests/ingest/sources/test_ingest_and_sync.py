@@ -4,6 +4,7 @@ input's digest and the job that ran it, as the generic ingest's rows do."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from qianmo.cli._common import workspace
 from qianmo.ingest import IngestOptions, content_sha256, run_ingest
 from qianmo.ingest.sources import SYNC_JOB, schedule_sync, sync_source
 from qianmo.store import Database, ImportRow, JobRow, Worker
@@ -67,3 +69,19 @@ def test_import_rows_name_their_job(db: Database, tmp_path: Path) -> None:
     assert rows["kev"].id == summary.import_id and rows["kev"].job_id == jobs["ingest"].id
     assert rows["cve"].job_id == job == jobs[SYNC_JOB].id
     assert all(r.status == "done" and r.finished_at and len(r.sha256) == 64 for r in rows.values())
+
+
+def test_cli_ingest_then_sync_of_a_relative_path(cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """As typed at a prompt: `qianmo ingest` runs its import as a job (from the absolute path)
+    and `qianmo sync` from the path as given; the file is the same input either way."""
+    shutil.copyfile(FIX / "kev.json", tmp_path / "kev.json")
+    monkeypatch.chdir(tmp_path)
+    assert cli("init").code == 0
+    assert cli("ingest", "kev.json", "--format", "kev").code == 0
+    synced = cli("sync", "kev", "kev.json", "--json")
+    assert synced.code == 0, synced.err
+    assert json.loads(synced.out)["added"] == 0
+    with workspace().read() as s:
+        rows = s.execute(select(ImportRow).order_by(ImportRow.created_at)).scalars().all()
+        assert rows[-1].counts.get("input_unchanged") is True
+        assert {r.file_name for r in rows} == {str((tmp_path / "kev.json").resolve())}

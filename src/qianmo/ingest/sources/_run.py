@@ -138,7 +138,9 @@ def _read(
 ) -> _Input:
     """Read the input once, file by file: of a mirror folder only the changed files, other
     input whole unless its bytes match the last import (`fresh`: read and compare anyway)."""
-    label = ", ".join(str(f) for f in files)[:1024]
+    # Named by the resolved path: `qianmo ingest` runs from the absolute path, `qianmo sync` from
+    # the path as typed, and the same file has to be the same input for both.
+    label = ", ".join(str(f.resolve()) for f in files)[:1024]
     if fmt.mirror_suffixes and len(files) == 1 and files[0].is_dir():
         with db.read() as s:
             state = {} if fresh else load_state(s, fmt.name, files[0])
