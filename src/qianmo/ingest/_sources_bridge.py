@@ -14,7 +14,7 @@ from qianmo.ingest._pipeline import (
     StrictAbort,
 )
 from qianmo.ingest.sources import FORMATS, Rejected, SourceError, detect, import_source
-from qianmo.store import Database, ImportRow
+from qianmo.store import Database
 
 
 def source_format(path: Path, options: IngestOptions) -> str | None:
@@ -43,15 +43,6 @@ def _check_strict(fmt: str, path: Path, label: str, opts: dict[str, Any]) -> Non
         raise StrictAbort(label, len(rejects), [f"{r.location}: {r.reason}" for r in rejects])
 
 
-def _describe(db: Database, import_id: str, sha: str, job_id: str | None) -> None:
-    """The import row names the file's hash and its job, like every other import (the hash the
-    import computed while reading: hashing the input again read every byte a second time)."""
-    with db.write() as s:
-        row = s.get(ImportRow, import_id)
-        if row is not None:
-            row.sha256, row.job_id = sha, job_id
-
-
 def ingest_source(
     db: Database,
     path: Path,
@@ -65,8 +56,9 @@ def ingest_source(
     opts = _source_options(options)
     if options.strict:
         _check_strict(fmt, path, label, opts)
-    result = import_source(db, fmt, [path], actor=actor, options=opts)
-    _describe(db, result.import_id, result.digest, job_id)
+    # the import row names the job and the input's digest as it is written (setting them
+    # afterwards was a second transaction rewriting a hash the import had just stored)
+    result = import_source(db, fmt, [path], actor=actor, options=opts, job_id=job_id)
     c = result.counts
     problems = [f"{r.location}: {r.reason}" for r in c.rejected[:LISTED_PROBLEMS]]
     return ImportSummary(

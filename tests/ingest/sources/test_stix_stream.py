@@ -1,5 +1,6 @@
-"""The streamed STIX loader: bundle-level versions wherever they stand, relationships checked
-by hand (with the object named), malformed bundles refused whole."""
+"""The STIX loader, whole (small files) and streamed (large ones): bundle-level versions wherever
+they stand, relationships checked by hand (with the object named), malformed bundles refused
+whole."""
 
 from __future__ import annotations
 
@@ -10,11 +11,19 @@ from typing import Any
 import pytest
 import stix2
 
-from qianmo.ingest.sources import SourceError, read_attack
+from qianmo.ingest.sources import SourceError, _stix, read_attack
 from qianmo.ingest.sources._stix import load_stix
 
 FIX = Path(__file__).parent / "fixtures"
 ATTACK = FIX / "attack" / "attack-2.1-bundle.json"
+
+
+@pytest.fixture(autouse=True, params=["whole", "streamed"])
+def _loading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs on both paths: files up to `WHOLE_MAX_BYTES` are parsed whole, larger
+    ones streamed (these fixtures are small, so the limit is lowered to stream them)."""
+    if request.param == "streamed":
+        monkeypatch.setattr(_stix, "WHOLE_MAX_BYTES", 0)
 
 
 def _bundle() -> dict[str, Any]:

@@ -12,9 +12,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qianmo.ingest.sources._common import Relation, SourceObject
-from qianmo.store import RecordRow, all_relations
+from qianmo.store import IdRelationRow, Prepared, RecordRow
 
 NAMED_SOURCES = ("cwe", "capec", "attack")
+# Prepared (store/_prepared.py): run once per import, where SQLAlchemy's execution layer cost
+# more than the two reads (1.40 → 0.21 ms of the ATT&CK sample's import on an empty store, CPU).
+_EDGES = Prepared(
+    select(IdRelationRow.scheme, IdRelationRow.child, IdRelationRow.relation, IdRelationRow.parent)
+)
+_NAMED = Prepared(
+    select(RecordRow.original_id, RecordRow.data).where(
+        RecordRow.source_name.in_(NAMED_SOURCES), RecordRow.kind == "document"
+    )
+)
 
 
 @dataclass
@@ -32,13 +42,8 @@ class Catalog:
     @classmethod
     def from_store(cls, session: Session) -> Catalog:
         cat = cls()
-        cat.add_edges(Relation(*e) for e in all_relations(session))
-        rows = session.execute(
-            select(RecordRow.original_id, RecordRow.data).where(
-                RecordRow.source_name.in_(NAMED_SOURCES), RecordRow.kind == "document"
-            )
-        ).all()
-        for original_id, data in rows:
+        cat.add_edges(Relation(*e) for e in _EDGES.on_session(session).rows)
+        for original_id, data in _NAMED.on_session(session).rows:
             title = (data.get("content") or {}).get("title")
             if original_id and title and "#" not in original_id:
                 cat.names[original_id] = _bare_name(original_id, title)

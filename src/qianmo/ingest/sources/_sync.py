@@ -41,9 +41,11 @@ def sync_source(
     actor: str,
     since: datetime | None = None,
     force: bool = False,
+    job_id: str | None = None,
 ) -> SourceImport:
     """One sync: new objects added, changed ones versioned, removed/rejected ones withdrawn
-    (`force`: compare every object even when the mirror's bytes did not change)."""
+    (`force`: compare every object even when the mirror's bytes did not change; `job_id`: the
+    job running it, named on the import row)."""
     if source not in SYNCABLE:
         raise QianmoError(
             f"unknown source {source!r} (one of {', '.join(SYNCABLE)})", field="SOURCE"
@@ -60,6 +62,7 @@ def sync_source(
         withdraw_absent=full,
         force=force,
         options={"sync": True},
+        job_id=job_id,
     )
 
 
@@ -73,7 +76,9 @@ def _sync_job(ctx: JobContext) -> dict[str, Any]:
     """Run one sync; with `every_s`, queue the next run (a recurring job on the runner)."""
     p = ctx.params
     since = datetime.fromisoformat(p["since"]) if p.get("since") else None
-    result = sync_source(ctx.db, p["source"], Path(p["path"]), actor=ctx.actor, since=since)
+    result = sync_source(
+        ctx.db, p["source"], Path(p["path"]), actor=ctx.actor, since=since, job_id=ctx.job_id
+    )
     out: dict[str, Any] = {"import_id": result.import_id, **result.counts.as_dict()}
     if p.get("every_s"):
         out["next_job"] = schedule_sync(ctx.db, p, actor=ctx.actor, delay_s=float(p["every_s"]))

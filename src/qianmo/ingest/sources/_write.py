@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import xxhash
@@ -18,9 +19,13 @@ from qianmo.ingest.sources._derive import derive_items
 from qianmo.ingest.sources._kev import KEV_MARK
 from qianmo.standard import LineageStep, Record, Status, canonical_json
 from qianmo.store import (
+    PreparedCache,
     RecordRow,
     add_records,
     add_relations,
+    arg,
+    id_args,
+    ids_in,
     remove_relations_of,
     save_edits,
     set_status,
@@ -337,6 +342,18 @@ def _with_kev(old: Record, facts: dict[str, Any]) -> Record:
     return merged.model_copy(update={"refs": merged.refs.model_copy(update={"cwe": cwes})})
 
 
+# Prepared once per chunk length (store/_prepared.py): run for every batch, and on a small
+# input SQLAlchemy's execution layer cost more than the look-up (0.64 → 0.09 ms CPU, ATT&CK
+# sample).
+_HELD = PreparedCache(8)
+
+
+def _held_of(n: int) -> Any:
+    return select(RecordRow.original_id, RecordRow.data).where(
+        RecordRow.source_name == arg("source_name", String()), ids_in(RecordRow.original_id, n)
+    )
+
+
 def _existing(session: Session, records: Iterable[Record]) -> dict[tuple[str, str], dict[str, Any]]:
     """The stored JSON of the held records with these original ids, by (source, original id);
     asked per source name so the (source_name, original_id) index answers."""
@@ -348,12 +365,9 @@ def _existing(session: Session, records: Iterable[Record]) -> dict[tuple[str, st
     for name, originals in by_name.items():
         keys = sorted(originals)
         for start in range(0, len(keys), 500):
-            rows = session.execute(
-                select(RecordRow.original_id, RecordRow.data).where(
-                    RecordRow.source_name == name,
-                    RecordRow.original_id.in_(keys[start : start + 500]),
-                )
-            ).all()
+            chunk = keys[start : start + 500]
+            held = _HELD.get(len(chunk), partial(_held_of, len(chunk)))
+            rows = held.on_session(session, {"source_name": name, **id_args(chunk)}).rows
             out.update(((name, str(orig)), data) for orig, data in rows)
     return out
 
@@ -379,9 +393,10 @@ def withdraw_missing(
     """Withdraw documents of a source that upstream no longer has, and their items.
 
     The gone documents are one set-difference query — the source's held documents whose
-    original id is not in a temporary table of the seen ids — and their items one more, by
-    lineage root: no list of every held id comes back to Python, and no statement carries
-    one bound parameter per id (a cvelistV5 mirror holds ~250,000).
+    original id is not in a temporary table of the seen ids — so no list of every held id comes
+    back to Python, and no statement carries one bound parameter per held id (a cvelistV5
+    mirror holds ~250,000). Their items are then looked up by lineage root, 500 gone documents
+    a statement (the set difference ran a second time as the items' subquery before).
     """
     conn = session.connection()
     table = Table(
@@ -403,19 +418,19 @@ def withdraw_missing(
             ~RecordRow.original_id.contains("#", autoescape=True),
         )
         gone = list(session.execute(gone_docs).scalars())
-        items: Iterable[str] = (
+    finally:
+        table.drop(conn)
+    items: set[str] = set()
+    for start in range(0, len(gone), 500):
+        items.update(
             session.execute(
                 select(RecordRow.id).where(
-                    RecordRow.lineage_root.in_(gone_docs),
+                    RecordRow.lineage_root.in_(gone[start : start + 500]),
                     RecordRow.status != Status.WITHDRAWN.value,
                 )
             ).scalars()
-            if gone
-            else []
         )
-        ids = sorted({*gone, *items})
-    finally:
-        table.drop(conn)
+    ids = sorted({*gone, *items})
     if ids:
         set_status(
             session, ids, Status.WITHDRAWN, reason=reason, actor=actor, action="sync.withdraw"
