@@ -157,7 +157,11 @@ class Writer:
                 old = held.pop(str(item.source.original_id), None)
                 if old is None:
                     fresh.append(item)
-                elif old["content_hash"] != item.content_hash or old["status"] == "withdrawn":
+                elif (
+                    old["content_hash"] != item.content_hash
+                    or old["status"] == "withdrawn"
+                    or _terms(old["source"]) != _terms(item.source.model_dump(mode="json"))
+                ):
                     regenerated.append(_regenerated(to_record(old), item, doc))
             stale += [
                 _stale(to_record(d), doc) for d in held.values() if d["status"] != "withdrawn"
@@ -175,6 +179,12 @@ class Writer:
         )
 
 
+def _terms(source: dict[str, Any]) -> tuple[Any, ...]:
+    """What an item copies from its document's source block that an import's options set:
+    another licence, org or TLP for the document is another one for its items."""
+    return source.get("license"), source.get("org"), source.get("tlp")
+
+
 def _regenerated(old: Record, item: Record, doc: Record) -> tuple[Record, LineageStep]:
     # A copy, not a re-validation: `save_edits` validates each new version once anyway.
     flags = {k: v for k, v in old.quality.flags.items() if k != "stale"}
@@ -188,6 +198,7 @@ def _regenerated(old: Record, item: Record, doc: Record) -> tuple[Record, Lineag
             "valid_as_of": item.valid_as_of,
             "refs": item.refs.model_copy(deep=True),
             "domain": item.domain,
+            "source": item.source.model_copy(),
             "quality": old.quality.model_copy(update={"flags": flags}),
         }
     )
@@ -234,6 +245,9 @@ def signature(rec: Record) -> str:
             "d": rec.domain,
             "l": rec.source.license,
             "u": rec.source.url,
+            # the import's options set these: another --org or --tlp is a new version
+            "o": rec.source.org,
+            "t": rec.source.tlp.value,
         }
     )
 
@@ -252,6 +266,8 @@ def stored_signature(data: dict[str, Any]) -> str:
             "d": data.get("domain"),
             "l": source.get("license"),
             "u": source.get("url"),
+            "o": source.get("org"),
+            "t": source.get("tlp"),
         }
     )
 
