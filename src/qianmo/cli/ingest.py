@@ -44,6 +44,12 @@ def _one(db: Database, path: Path, options: IngestOptions) -> ImportSummary:
 def _report(summary: ImportSummary) -> None:
     s = summary
     resumed = " (resumed)" if s.resumed else ""
+    if s.input_unchanged:
+        console.print(
+            f"{safe(s.file)} {safe(f'[{s.format}]')}: skipped, the same bytes and options as "
+            f"the last import ({s.read:,} held) · import {s.import_id}"
+        )
+        return
     console.print(
         f"{safe(s.file)} {safe(f'[{s.format}]')}{resumed}: {s.read:,} read, {s.added:,} added, "
         f"{f'{s.updated:,} updated, ' if s.updated else ''}"

@@ -83,11 +83,18 @@ def sync(
                 "import_id": result.import_id,
                 "source": source,
                 **counts,
+                "input_unchanged": result.input_unchanged,
                 "problems": [f"{r.location}: {r.reason}" for r in result.counts.rejected],
             }
         )
         return
     c = result.counts
+    if result.input_unchanged:
+        console.print(
+            f"{safe(source)} {safe(path)}: skipped, the same bytes as the last import "
+            f"({c.read:,} held; --full reads it anyway) · import {result.import_id}"
+        )
+        return
     console.print(
         f"{safe(source)} {safe(path)}: {c.read:,} read · {c.added:,} new · "
         f"{c.updated:,} updated · {c.unchanged:,} unchanged · {c.withdrawn:,} withdrawn"

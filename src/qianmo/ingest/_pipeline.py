@@ -74,6 +74,8 @@ class ImportSummary:
     updated: int = 0
     rejected: int = 0
     resumed: bool = False
+    # A source importer skipped the input unread: same bytes and options as its last import.
+    input_unchanged: bool = False
     problems: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:

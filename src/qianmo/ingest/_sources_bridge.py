@@ -70,5 +70,6 @@ def ingest_source(
         updated=c.updated + c.items_updated,
         duplicates=c.unchanged,
         rejected=len(c.rejected),
+        input_unchanged=result.input_unchanged,
         problems=problems,
     )

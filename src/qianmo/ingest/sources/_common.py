@@ -51,6 +51,19 @@ class Rejected:
 OnReject = Callable[[Rejected], None]
 
 
+# Options that say how an import ran, not what it writes: `qianmo sync` marks its imports with
+# `sync`, and a sync and an ingest of the same input write the same records.
+_BOOKKEEPING_OPTIONS = frozenset({"sync"})
+
+
+def output_options(options: dict[str, Any] | None) -> dict[str, Any]:
+    """The options of an import that shape what it writes (source name, org, licence, TLP,
+    `since`, …): two imports of the same bytes write the same records only when these match."""
+    return {
+        k: v for k, v in (options or {}).items() if k not in _BOOKKEEPING_OPTIONS and v is not None
+    }
+
+
 def reject_or_raise(on_reject: OnReject | None, rejected: Rejected) -> None:
     """Hand a bad item to the caller's collector; without one, it is an error."""
     if on_reject is None:

@@ -20,10 +20,16 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from qianmo.ingest._pipeline import content_sha256
-from qianmo.ingest.sources._common import Rejected, SourceError, SourceObject, iter_files
+from qianmo.ingest.sources._common import (
+    Rejected,
+    SourceError,
+    SourceObject,
+    iter_files,
+    output_options,
+)
 from qianmo.ingest.sources._formats import SourceFormat
 from qianmo.ingest.sources._write import WriteCounts
-from qianmo.store import SourceFileRow
+from qianmo.store import ImportRow, SourceFileRow
 
 
 def read_file(
@@ -73,7 +79,16 @@ def mirror_key(folder: Path) -> str:
     return str(folder.resolve())[:1024]
 
 
-def load_state(session: Session, fmt: str, folder: Path) -> dict[str, FileState]:
+# A file last read under other options (or by an import whose options are not known): no time,
+# size or SHA-256 matches this, so the file is read again, and forgotten if it is gone.
+_READ_AGAIN = FileState(-1, -1, "", ())
+
+
+def load_state(
+    session: Session, fmt: str, folder: Path, options: dict[str, Any]
+) -> dict[str, FileState]:
+    """The kept state of the mirror's files; a file read by an import whose output options
+    (`output_options`) differ from `options` is to be read again."""
     rows = session.execute(
         select(
             SourceFileRow.path,
@@ -81,9 +96,30 @@ def load_state(session: Session, fmt: str, folder: Path) -> dict[str, FileState]
             SourceFileRow.size,
             SourceFileRow.sha256,
             SourceFileRow.ids,
+            SourceFileRow.import_id,
         ).where(SourceFileRow.format == fmt, SourceFileRow.mirror == mirror_key(folder))
-    )
-    return {r.path: FileState(r.mtime_ns, r.size, r.sha256, tuple(r.ids or ())) for r in rows}
+    ).all()
+    same = _same_options(session, {r.import_id for r in rows if r.import_id}, options)
+    return {
+        r.path: FileState(r.mtime_ns, r.size, r.sha256, tuple(r.ids or ()))
+        if r.import_id in same
+        else _READ_AGAIN
+        for r in rows
+    }
+
+
+def _same_options(session: Session, import_ids: set[str], options: dict[str, Any]) -> set[str]:
+    """Which of these imports ran with the same output options (a few ids: one per sync that
+    changed something)."""
+    wanted, ids = output_options(options), sorted(import_ids)
+    same: set[str] = set()
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        found = session.execute(
+            select(ImportRow.id, ImportRow.options).where(ImportRow.id.in_(part))
+        )
+        same.update(i for i, opts in found if output_options(opts) == wanted)
+    return same
 
 
 def save_state(

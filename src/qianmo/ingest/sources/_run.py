@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from qianmo._gc import collector_paused
 from qianmo.ingest._pipeline import content_sha256
 from qianmo.ingest.sources._catalog import Catalog
-from qianmo.ingest.sources._common import SourceError, SourceObject
+from qianmo.ingest.sources._common import SourceError, SourceObject, output_options
 from qianmo.ingest.sources._formats import FORMATS, SourceFormat
 from qianmo.ingest.sources._mirror import (
     MirrorScan,
@@ -37,6 +37,8 @@ class SourceImport:
     format: str
     counts: WriteCounts
     digest: str  # the input's SHA-256 (of a mirror folder: over its files' SHA-256s)
+    # skipped unread: the same bytes as the last import of this input, with the same options
+    input_unchanged: bool = False
 
 
 @dataclass
@@ -79,7 +81,7 @@ _IMPORTS: Table = ImportRow.__table__  # type: ignore[assignment]
 # and the row (the ORM's INSERT at the start and UPDATE at the end, now one INSERT) 1.7 ms
 # less (CPU, mean of 60 imports).
 _LAST_SAME_INPUT = Prepared(
-    select(_IMPORTS.c.counts)
+    select(_IMPORTS.c.counts, _IMPORTS.c.options)
     .where(
         _IMPORTS.c.format == arg("format"),
         _IMPORTS.c.file_name == arg("file_name"),
@@ -92,13 +94,24 @@ _LAST_SAME_INPUT = Prepared(
 _ADD_IMPORT = Prepared(insert(_IMPORTS).values({c.name: arg(c.name) for c in _IMPORTS.columns}))
 
 
-def _unchanged_input(db: Database, fmt: str, label: str, digest: str) -> dict[str, Any] | None:
-    """The counts of the last finished import of exactly these bytes, if there is one."""
+def _unchanged_input(
+    db: Database, fmt: str, label: str, digest: str, options: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The counts of the last finished import of exactly these bytes, if it ran with the same
+    output options (other options write other records: the input is read again)."""
     with db.lookups() as s:
         row = _LAST_SAME_INPUT.on_session(
             s, {"format": fmt, "file_name": label, "sha256": digest}
         ).first()
-    return dict(row[0]) if row is not None else None
+    if row is None or output_options(row[1]) != output_options(options):
+        return None
+    return dict(row[0])
+
+
+def _row_options(options: dict[str, Any], since: datetime | None) -> dict[str, Any]:
+    """The options kept on the import row: the reader's, and `since`, which also changes what
+    the import writes (a later import of the same bytes without it is not skipped)."""
+    return {**options, "since": since.isoformat()} if since else options
 
 
 def _import_row(session: Session, **values: Any) -> None:
@@ -108,9 +121,7 @@ def _import_row(session: Session, **values: Any) -> None:
     _ADD_IMPORT.run(session.connection(), row)
 
 
-def _record_skip(
-    db: Database, fmt: str, inp: _Input, actor: str, job_id: str | None
-) -> SourceImport:
+def _record_skip(db: Database, inp: _Input, run: _Run) -> SourceImport:
     counts = WriteCounts(read=inp.unchanged or 0, unchanged=inp.unchanged or 0)
     import_id = new_id()
     with db.write() as s:
@@ -119,13 +130,14 @@ def _record_skip(
             id=import_id,
             file_name=inp.label,
             sha256=inp.digest,
-            format=fmt,
-            actor=actor,
-            job_id=job_id,
+            format=run.fmt.name,
+            actor=run.actor,
+            options=run.options,
+            job_id=run.job_id,
             created_at=utcnow(),
             counts={**counts.as_dict(), "input_unchanged": True},
         )
-    return SourceImport(import_id, fmt, counts, inp.digest)
+    return SourceImport(import_id, run.fmt.name, counts, inp.digest, input_unchanged=True)
 
 
 def _read(
@@ -137,21 +149,23 @@ def _read(
     counts: WriteCounts,
 ) -> _Input:
     """Read the input once, file by file: of a mirror folder only the changed files, other
-    input whole unless its bytes match the last import (`fresh`: read and compare anyway)."""
+    input whole unless its bytes and output options match the last import of those bytes
+    (`fresh`: read and compare anyway)."""
     # Named by the resolved path: `qianmo ingest` runs from the absolute path, `qianmo sync` from
     # the path as typed, and the same file has to be the same input for both.
     label = ", ".join(str(f.resolve()) for f in files)[:1024]
     if fmt.mirror_suffixes and len(files) == 1 and files[0].is_dir():
         with db.read() as s:
-            state = {} if fresh else load_state(s, fmt.name, files[0])
+            state = {} if fresh else load_state(s, fmt.name, files[0], options)
         scan = scan_mirror(fmt, files[0], state, options, counts)
         inp = _Input(label, scan.digest, scan.objects, scan.kept_ids, (files[0], scan))
         if state and scan.unchanged:
             inp.unchanged = len(scan.kept_ids)
         return inp
     digest = input_digest(files)
-    # Input whose bytes did not change since its last import is skipped without parsing.
-    previous = None if fresh else _unchanged_input(db, fmt.name, label, digest)
+    # Input whose bytes did not change since its last import, imported with the same options,
+    # is skipped without parsing.
+    previous = None if fresh else _unchanged_input(db, fmt.name, label, digest, options)
     if previous is not None:
         return _Input(label, digest, unchanged=int(previous.get("read", 0)))
     return _Input(label, digest, read_objects(fmt, files, options, counts))
@@ -174,9 +188,10 @@ def import_source(
 
     Unchanged objects are skipped, changed ones get a new version; with `withdraw_absent`, the
     source's documents that the input no longer holds are withdrawn (a full mirror's sync).
-    Input whose bytes match the last finished import is skipped unread unless `force`; in a
-    mirror folder, so is each unchanged file. `job_id` names the job that ran the import on its
-    row.
+    Input whose bytes match the last finished import of those bytes, and whose output options
+    (licence, TLP, org, source name) match that import's, is skipped unread unless `force`; in
+    a mirror folder, so is each unchanged file read under the same options. `job_id` names the
+    job that ran the import on its row.
     """
     fmt = FORMATS.get(format_name)
     if fmt is None:
@@ -199,7 +214,7 @@ def _import(
 ) -> SourceImport:
     inp = _read(db, run.fmt, paths, run.options, bool(since or force), run.counts)
     if inp.unchanged is not None:
-        return _record_skip(db, run.fmt.name, inp, run.actor, run.job_id)
+        return _record_skip(db, inp, run)
     return run.write(db, inp, since, withdraw_absent)
 
 
@@ -239,7 +254,7 @@ class _Run:
                 sha256=inp.digest,
                 format=self.fmt.name,
                 actor=self.actor,
-                options=self.options,
+                options=_row_options(self.options, since),
                 job_id=self.job_id,
                 created_at=started,
                 counts=counts.as_dict(),
