@@ -15,12 +15,19 @@ from qianmo.cli import app
 from qianmo.cli._common import err_console, run_app
 from qianmo.settings import get_settings
 from qianmo.store import Database
-from tests.helpers.db import fresh_database
+from tests.helpers.db import fresh_database, postgres_url, vacuum_catalogs
 
 SHARED_DATA = Path(
     os.environ.get("QIANMO_SHARED_DATA")  # worktrees live elsewhere; point at the samples
     or Path(__file__).resolve().parents[1].parent / "shared" / "data"
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _vacuumed_catalogs() -> Iterator[None]:
+    yield
+    if (url := postgres_url()) is not None:
+        vacuum_catalogs(url)
 
 
 @pytest.fixture
