@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from qianmo.annotate._claim import Task, claim_in, retry_lost_races
-from qianmo.annotate._submit import Submitted, audit_label, count_on_item, store_labels
+from qianmo.annotate._submit import Submitted, count_and_commit, store_labels
 from qianmo.errors import QianmoError
 from qianmo.standard import utcnow
-from qianmo.store import Database, Entry
+from qianmo.store import Database
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,10 @@ def _once(
             # A refused claim (paused, campaign closed, deadline) raises before it writes
             # anything: the submit still commits, and the refusal is reported beside it.
             task, refused = None, str(e)
-        # Then the item's count, which locks the item's row until commit: the k people on one
-        # item queue there, so not during the claim. Last the audit entry, which holds the
-        # chain's head until commit and goes with it (`audit_label`): every writer queues there.
-        entries: list[Entry] = []
-        done = count_on_item(s, stored, entries)
-        audit_label(s, user, done.item_id, entries)
-        return SubmittedNext(done, task, refused)
+        # Then the item's count and the audit entries with the COMMIT: both lock rows every
+        # writer of the item, or every writer, queues for (`count_and_commit`), so not before
+        # the claim.
+        return SubmittedNext(count_and_commit(s, stored, user), task, refused)
 
 
 def submit_next(

@@ -234,7 +234,7 @@ def _counted_labels(
 @dataclass(frozen=True)
 class Stored:
     """A submit's labels, stored; for counted ones the item's count is still to be taken
-    (`count_on_item`)."""
+    (`count_and_commit`)."""
 
     info: CampaignInfo
     lease: Lease
@@ -270,21 +270,26 @@ def store_labels(
     return Stored(info, lease, count, status)
 
 
-def count_on_item(s: Session, stored: Stored, audit_later: list[Entry]) -> Submitted:
-    """The second part: take the labels off the item's open slots and settle the item when
-    its k labels are all in. This locks the item's row until commit (the submits of one item
-    queue there), so a caller with more to do in the transaction does that first. A settled
-    status's audit entry is added to `audit_later`, for `audit_label`."""
+def count_and_commit(s: Session, stored: Stored, user: str) -> Submitted:
+    """The submit's last part: take the labels off the item's open slots (settling the item
+    when its k labels are all in), then append the audit entries and COMMIT. Counting locks
+    the item's row until commit (the submits of one item queue there), so a caller with more
+    to do in the transaction does that first; appending locks the audit chain's head until
+    commit (every writer queues there), so it goes last, and on PostgreSQL with the COMMIT in
+    one round trip (`audit_and_commit`). The caller's `db.write()` block does nothing after."""
     info, lease = stored.info, stored.lease
-    if lease.gold:
-        return Submitted(lease.item_id, stored.labels, "gold", stored.annotator_status)
-    conn = s.connection()
-    remaining, state = _DECREMENT.run(conn, {"item": lease.item_id, "n": stored.labels}).one()
-    if remaining <= 0 and state == "open":
-        campaign = Campaign(info.id, info.name, info.status, info.config)
-        state = settle_if_complete(
-            s, campaign, info.questions, lease.item_id, audit_later=audit_later
-        )
+    entries: list[Entry] = []
+    state = "gold"
+    if not lease.gold:
+        conn = s.connection()
+        remaining, state = _DECREMENT.run(conn, {"item": lease.item_id, "n": stored.labels}).one()
+        if remaining <= 0 and state == "open":
+            campaign = Campaign(info.id, info.name, info.status, info.config)
+            state = settle_if_complete(
+                s, campaign, info.questions, lease.item_id, audit_later=entries
+            )
+    entries.append(Entry(user, "annotate.label", "annotation_item", [lease.item_id]))
+    audit_and_commit(s, entries)
     return Submitted(lease.item_id, stored.labels, state, stored.annotator_status)
 
 
@@ -299,17 +304,4 @@ def submit(
     """Store the answers of a leased item; settle the item when its k labels are all in."""
     with db.write() as s:
         stored = store_labels(db, s, assignment_id, user, answers, duration_ms)
-        entries: list[Entry] = []
-        done = count_on_item(s, stored, entries)
-        audit_label(s, user, done.item_id, entries)  # last: it commits
-        return done
-
-
-def audit_label(s: Session, user: str, item_id: str, before: list[Entry]) -> None:
-    """The submit's audit entry, and the transaction's commit: appending locks the audit
-    chain's head until commit (on PostgreSQL every writer queues there), so a transaction
-    appends it as its last act, and on PostgreSQL the entry goes with the COMMIT in one round
-    trip (`audit_and_commit`), after `before` (a settled item's status change). The caller's
-    `db.write()` block does nothing after this."""
-    label = Entry(user, "annotate.label", "annotation_item", [item_id])
-    audit_and_commit(s, [*before, label])
+        return count_and_commit(s, stored, user)
