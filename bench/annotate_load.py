@@ -39,7 +39,6 @@ import os
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,7 +46,7 @@ from typing import Any
 
 import aiohttp
 import httpx
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 
 # The server is started, stopped and its CPU read as by the web bench (this folder is on
 # sys.path when the script runs).
@@ -66,6 +65,7 @@ from qianmo.store import (
     add_records,
     create_token,
     init_workspace,
+    scratch_schema,
 )
 
 K = 3
@@ -357,21 +357,14 @@ def label_database(
         finally:
             db.dispose()
         return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_url)
-    with admin.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = f"{pg_url}?options=-csearch_path%3D{schema},public"
-    config = Settings(home=home, database_url=url, **settings)
-    db = init_workspace(config)
-    try:
-        yield db, config
-    finally:
-        db.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with scratch_schema(pg_url, "bench") as schema:
+        url = f"{pg_url}?options=-csearch_path%3D{schema},public"
+        config = Settings(home=home, database_url=url, **settings)
+        db = init_workspace(config)
+        try:
+            yield db, config
+        finally:
+            db.dispose()
 
 
 def main() -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from qianmo.store import Database, upgrade
+from qianmo.store import Database, scratch_schema, upgrade
 
 PG_URL_ENV = "QIANMO_TEST_DATABASE_URL"
 
@@ -31,20 +30,13 @@ def fresh_database(tmp_path: Path) -> Iterator[Database]:
         finally:
             db.dispose()
         return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    db = Database(url, schema=schema)
-    upgrade(db)
-    try:
-        yield db
-    finally:
-        db.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with scratch_schema(url, "t") as schema:
+        db = Database(url, schema=schema)
+        upgrade(db)
+        try:
+            yield db
+        finally:
+            db.dispose()
 
 
 # Every test schema leaves dead rows in the system catalogs when it is dropped; a server with

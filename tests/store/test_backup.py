@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert, text
 
 from qianmo.ingest import IngestOptions, ingest_file
 from qianmo.settings import get_settings
@@ -22,6 +21,7 @@ from qianmo.store import (
     count_records,
     move_database,
     restore_database,
+    scratch_schema,
     upgrade,
     verify_chain,
 )
@@ -91,15 +91,8 @@ def pg_schema() -> Iterator[str]:
     url = postgres_url()
     if url is None:
         pytest.skip("set QIANMO_TEST_DATABASE_URL to test moves to PostgreSQL")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    yield schema
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with scratch_schema(url, "t") as schema:
+        yield schema
 
 
 def test_move_sqlite_to_postgresql_and_verify(tmp_path: Path, pg_schema: str) -> None:

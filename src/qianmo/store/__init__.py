@@ -61,7 +61,7 @@ from qianmo.store._backup import (
     table_counts,
 )
 from qianmo.store._bulk import insert_rows
-from qianmo.store._db import Database
+from qianmo.store._db import Database, scratch_schema
 from qianmo.store._edits import Edit, Snapshot, store_edits, write_edits
 from qianmo.store._evaluation import EvalResponseRow, EvalRunRow, LlmCacheRow
 from qianmo.store._filters import FILTER_KEYS, RecordFilter
@@ -301,6 +301,7 @@ __all__ = [
     "save_edits",
     "save_version",
     "save_versions",
+    "scratch_schema",
     "search_listings",
     "search_records",
     "seen_due",
