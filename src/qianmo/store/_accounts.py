@@ -38,9 +38,6 @@ TOKEN_PREFIX = "qm_"
 # importing argon2 (its cffi binding) was 30 ms of every command's start, and only sign-in,
 # passwords and tokens need it.
 _HASHER_COST: dict[str, Any] = {}  # PasswordHasher's keyword arguments
-# Verified against when a user does not exist, so a failed login costs the same either way.
-# Made on first use: hashing costs ~0.3 s of CPU, which every CLI start used to pay.
-_DUMMY_HASH: str | None = None
 
 
 @cache
@@ -50,19 +47,18 @@ def _hasher() -> PasswordHasher:
     return PasswordHasher(**_HASHER_COST)
 
 
+@cache
 def _dummy_hash() -> str:
-    global _DUMMY_HASH
-    if _DUMMY_HASH is None:
-        _DUMMY_HASH = _hasher().hash("not-a-real-password")
-    return _DUMMY_HASH
+    """Verified against when a user does not exist, so a failed login costs the same either
+    way. Made on first use: hashing costs ~0.3 s of CPU, which every CLI start used to pay."""
+    return _hasher().hash("not-a-real-password")
 
 
 def configure_password_hashing(*, time_cost: int, memory_cost_kib: int) -> None:
     """Change argon2's cost (tests make it cheap); hashes already stored still verify."""
-    global _DUMMY_HASH
     _HASHER_COST.update(time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=1)
     _hasher.cache_clear()
-    _DUMMY_HASH = None
+    _dummy_hash.cache_clear()
 
 
 def check_name(name: str, what: str) -> str:
