@@ -23,7 +23,9 @@ from qianmo.web import app_from_environment
 
 def test_a_server_process_builds_its_app_from_the_environment(workspace_home: Path) -> None:
     init_workspace(get_settings()).dispose()
+    gc.unfreeze()  # other tests in this process (the CLI's start) may have frozen objects
     try:
+        assert gc.get_freeze_count() == 0
         app = app_from_environment()
         # ready to serve: the routes prepared (the OpenAPI schema built from them, kept for
         # /openapi.json) and the start-up objects out of the collector's scans
