@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+
+from qianmo.errors import NotFound
 from qianmo.store import (
     Database,
     add_records,
     can_see,
     count_records,
+    get_record,
     iter_records,
+    list_listings,
     list_records,
     load_viewer,
     record_stats,
@@ -42,6 +47,14 @@ def test_function_and_query_forms_agree(db: Database) -> None:
             assert sum(n for _, n in record_stats(s, "org", viewer=viewer)) == len(want)
             hits = search_records(s, "rule check", viewer=viewer, limit=100)
             assert {r.id for r in hits} == want, user
+            # kept statements, compiled once per set of organisations (the name a parameter):
+            # `b-viewer` comes before `b_viewer` of the same organisation
+            assert {r.id for r in list_listings(s, viewer=viewer, limit=100)} == want, user
+            opened = set()
+            for r in recs:
+                with contextlib.suppress(NotFound):
+                    opened.add(get_record(s, r.id, viewer=viewer).id)
+            assert opened == want, user
     red = {r.id for r in recs if r.source.tlp.value == "RED"}
     with db.read() as s:
         # `b_viewer` differs from the named `b-viewer` only where LIKE's `_` would match.

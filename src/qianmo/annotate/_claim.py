@@ -60,13 +60,13 @@ from qianmo.annotate._tables import (
 from qianmo.errors import NotFound, PolicyRefused, QianmoError
 from qianmo.standard import Record, new_id, utcnow
 from qianmo.store import (
-    NAMED_ARG,
     Database,
     Prepared,
     PreparedCache,
     Viewer,
+    access_key,
+    access_params,
     arg,
-    named_pattern,
     to_record,
     visible_condition,
 )
@@ -294,7 +294,7 @@ def _claim_statement(info: CampaignInfo, viewer: Viewer, dialect: str, variant: 
     Variants: `first` skips items the annotator skipped; `again` lets them come back after
     the others; `more` takes a slot of another question (`:qid`) on the chosen item (`:item`).
     """
-    key = (info.id, info.versions, dialect, variant, viewer.orgs, viewer.partner_orgs)
+    key = (info.id, info.versions, dialect, variant, access_key(viewer))
     return _STATEMENTS.get(key, lambda: _build_claim(info, viewer, dialect, variant))
 
 
@@ -522,7 +522,7 @@ def claim_in(
             "aid": aid,
             "expires": expires,
             "now": now,
-            NAMED_ARG: named_pattern(viewer),
+            **access_params(viewer),
         }
         picked = _lease_slots(conn, info, viewer, db.dialect, params)
         if picked is None:

@@ -2,11 +2,11 @@
 the audit log, jobs, artifacts, search and the tables other capabilities share."""
 
 from qianmo.store._access import (
-    NAMED_ARG,
     Viewer,
+    access_key,
+    access_params,
     can_see,
     load_viewer,
-    named_pattern,
     visible_condition,
 )
 from qianmo.store._accounts import (
@@ -165,7 +165,6 @@ from qianmo.store._workspace import init_workspace, open_workspace
 
 __all__ = [
     "FILTER_KEYS",
-    "NAMED_ARG",
     "ROLES",
     "SEEN_EVERY_S",
     "STAT_FIELDS",
@@ -225,6 +224,8 @@ __all__ = [
     "Viewer",
     "WebSessionRow",
     "Worker",
+    "access_key",
+    "access_params",
     "add_partner",
     "add_records",
     "add_relations",
@@ -274,7 +275,6 @@ __all__ = [
     "load_viewer",
     "login_wait_s",
     "move_database",
-    "named_pattern",
     "open_workspace",
     "parents",
     "permission_descriptions",

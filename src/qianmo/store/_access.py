@@ -95,9 +95,10 @@ def can_see(viewer: Viewer, record: Record) -> bool:
     return org in viewer.orgs  # AMBER+STRICT
 
 
-def access_key(viewer: Viewer) -> tuple[str, frozenset[str], frozenset[str]]:
-    """All that `visible_condition` depends on: statements built with it are cached by this."""
-    return viewer.name, viewer.orgs, viewer.partner_orgs
+def access_key(viewer: Viewer) -> tuple[frozenset[str], frozenset[str]]:
+    """All that `visible_condition(viewer, name_as_arg=True)` bakes into a statement: kept
+    statements built with it are cached by this and run with `access_params(viewer)`."""
+    return viewer.orgs, viewer.partner_orgs
 
 
 # The runtime parameter of `visible_condition(viewer, name_as_arg=True)`: the LIKE pattern that
@@ -114,14 +115,19 @@ def named_pattern(viewer: Viewer) -> str:
     return f"%{escaped}%"
 
 
+def access_params(viewer: Viewer | None) -> dict[str, str]:
+    """The runtime parameters of a statement built with `name_as_arg` for this viewer."""
+    return {} if viewer is None else {NAMED_ARG: named_pattern(viewer)}
+
+
 def visible_condition(viewer: Viewer, *, name_as_arg: bool = False) -> ColumnElement[bool]:
     """The same rule as `can_see`, as a WHERE condition on the records table.
 
     With `name_as_arg` the viewer's name is not in the statement but a runtime parameter
-    (`NAMED_ARG`, valued `named_pattern(viewer)`), so one compiled statement serves everyone
-    with the same organisations (a claim statement took ~4 ms to compile, once per annotator
-    and server process). Not given, the parameter is NULL and matches nothing: the statement
-    then hides RED records rather than show somebody else's."""
+    (`NAMED_ARG`, valued `named_pattern(viewer)`: `access_params`), so one compiled statement
+    serves everyone with the same organisations (`access_key`); a claim statement took ~4 ms
+    to compile, once per annotator and server process. Not given, the parameter is NULL and
+    matches nothing: the statement then hides RED records rather than show somebody else's."""
     pattern = arg(NAMED_ARG) if name_as_arg else named_pattern(viewer)
     red_named = RecordRow.data["restrictions"].as_string().like(pattern, escape="/")
     red = and_(RecordRow.tlp.concat("") == TLP.RED.value, red_named)

@@ -15,7 +15,7 @@ from sqlalchemy import BindParameter, Integer, Select, String, select
 from sqlalchemy.orm import Session
 
 from qianmo.standard import content_text
-from qianmo.store._access import Viewer, access_key, visible_condition
+from qianmo.store._access import Viewer, access_key, access_params, visible_condition
 from qianmo.store._filters import RecordFilter
 from qianmo.store._models import RecordRow
 from qianmo.store._prepared import PreparedCache, arg
@@ -58,24 +58,28 @@ def listing_query(
     *,
     limit: int | BindParameter[Any],
     after: str | BindParameter[Any] | None = None,
+    name_as_arg: bool = False,
 ) -> Select[Any]:
     """Selected, visible records (no order yet), keyset-paged by id with `after` (values, or
-    `arg`s given when a prepared form runs)."""
+    `arg`s given when a prepared form runs); with `name_as_arg` the viewer's name is a
+    runtime parameter (`visible_condition`), for statements kept by `viewer_key`."""
     query = (flt or RecordFilter()).apply(select(*columns).limit(limit))
     if viewer is not None:
-        query = query.where(visible_condition(viewer))
+        query = query.where(visible_condition(viewer, name_as_arg=name_as_arg))
     if isinstance(after, BindParameter) or after:
         query = query.where(RecordRow.id > after)
     return query
 
 
-# Lists are read on every records page: their statements are prepared once per (filter, viewer,
-# paged or not) and run with the limit and the page's start as parameters (store/_prepared.py).
+# Lists are read on every records page: their statements are prepared once per (filter, the
+# viewer's organisations, paged or not) and run with the limit, the page's start and the
+# viewer's name as parameters (store/_prepared.py).
 _PREPARED = PreparedCache()
 LIMIT, AFTER = arg("limit", Integer()), arg("after", String())
 
 
 def viewer_key(viewer: Viewer | None) -> Hashable:
+    """What a kept statement built for this viewer (with `name_as_arg`) depends on."""
     return None if viewer is None else access_key(viewer)
 
 
@@ -92,8 +96,15 @@ def list_listings(
     prepared = _PREPARED.get(
         key,
         lambda: listing_query(
-            LISTING_COLUMNS, flt, viewer, limit=LIMIT, after=AFTER if after else None
+            LISTING_COLUMNS,
+            flt,
+            viewer,
+            limit=LIMIT,
+            after=AFTER if after else None,
+            name_as_arg=True,
         ).order_by(RecordRow.id),
     )
-    params = {"limit": limit, "after": after} if after else {"limit": limit}
+    params: dict[str, Any] = {"limit": limit, **access_params(viewer)}
+    if after:
+        params["after"] = after
     return [RecordListing(*row) for row in prepared.on_session(session, params).rows]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from qianmo.errors import NotFound, QianmoError
 from qianmo.standard import LineageStep, Record, Status, utcnow
-from qianmo.store._access import Viewer, visible_condition
+from qianmo.store._access import Viewer, access_params, visible_condition
 from qianmo.store._audit import audit
 from qianmo.store._filters import RecordFilter
 from qianmo.store._listing import listing_query, viewer_key
@@ -188,7 +188,8 @@ def add_records(
     return result
 
 
-# Opening a record is the commonest read: prepared once per viewer (store/_prepared.py).
+# Opening a record is the commonest read: prepared once per viewer's organisations
+# (store/_prepared.py).
 _GET = PreparedCache()
 
 
@@ -197,9 +198,12 @@ def get_record(session: Session, record_id: str, *, viewer: Viewer | None = None
 
     def build() -> Select[Any]:
         query = select(RecordRow.data).where(RecordRow.id == arg("id", String()))
-        return query if viewer is None else query.where(visible_condition(viewer))
+        if viewer is None:
+            return query
+        return query.where(visible_condition(viewer, name_as_arg=True))
 
-    data = _GET.get(viewer_key(viewer), build).on_session(session, {"id": record_id}).scalar()
+    params = {"id": record_id, **access_params(viewer)}
+    data = _GET.get(viewer_key(viewer), build).on_session(session, params).scalar()
     if data is None:
         raise NotFound(f"no record {record_id}", object_id=record_id)
     return to_record(data)

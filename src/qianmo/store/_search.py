@@ -13,7 +13,7 @@ from sqlalchemy import Select, String, column, table, text
 from sqlalchemy.orm import Session
 
 from qianmo.standard import Record
-from qianmo.store._access import Viewer
+from qianmo.store._access import Viewer, access_params
 from qianmo.store._filters import RecordFilter
 from qianmo.store._listing import LIMIT, LISTING_COLUMNS, RecordListing, listing_query, viewer_key
 from qianmo.store._models import RecordRow
@@ -38,13 +38,15 @@ def _search_query(
         # its record by id, and stops after `limit` visible ones. Sorting all matches by record
         # id instead read every match first: ~250 ms for a common word at 100,000 records,
         # against ~1 ms this way (bench/web_load.py).
-        stmt = listing_query(columns, flt, viewer, limit=LIMIT)
+        stmt = listing_query(columns, flt, viewer, limit=LIMIT, name_as_arg=True)
         return (
             stmt.join(_fts, _fts.c.record_id == RecordRow.id)
             .where(text("records_fts MATCH :q").bindparams(arg("q", String())))
             .order_by(_fts.c.rowid.desc())
         )
-    stmt = listing_query(columns, flt, viewer, limit=LIMIT).order_by(RecordRow.id.desc())
+    stmt = listing_query(columns, flt, viewer, limit=LIMIT, name_as_arg=True).order_by(
+        RecordRow.id.desc()
+    )
     return stmt.where(RecordRow.search_text.ilike(arg("q", String()), escape="\\"))
 
 
@@ -64,7 +66,7 @@ def _search(
     key = (fts, tuple(str(c) for c in columns), flt or RecordFilter(), viewer_key(viewer))
     prepared = _PREPARED.get(key, lambda: _search_query(fts, columns, flt, viewer))
     q = '"' + query.replace('"', '""') + '"' if fts else _like_pattern(query)
-    return prepared.on_session(session, {"q": q, "limit": limit}).rows
+    return prepared.on_session(session, {"q": q, "limit": limit, **access_params(viewer)}).rows
 
 
 def search_listings(
