@@ -42,15 +42,6 @@ _VERSIONS = RecordVersionRow.metadata.tables["record_versions"]
 CHUNK = 500  # ids per IN list: within every backend's limit on bound parameters
 
 
-# The columns a step may change, in `columns_of`'s order (a step's edit names only those
-# that changed).
-COLUMNS = MIRRORED_COLUMNS
-
-
-# The values of `COLUMNS` for a record (a tuple: taken of every record a run reads).
-columns_of = mirrored_values
-
-
 def _search_key(record: Record) -> tuple[Any, ...]:
     """What the search text is made of (`search_text`): content (its hash follows every edit,
     which steps make through `map_text`), references and tags."""
@@ -75,7 +66,7 @@ class Snapshot:
 
     @classmethod
     def of(cls, record: Record) -> Snapshot:
-        return cls(record.version, columns_of(record), _search_key(record))
+        return cls(record.version, mirrored_values(record), _search_key(record))
 
 
 @dataclass
@@ -91,10 +82,10 @@ class Edit:
 
     @classmethod
     def of(cls, record: Record, before: Snapshot) -> Edit:
-        now = columns_of(record)
+        now = mirrored_values(record)
         changed = {
             name: value
-            for name, old, value in zip(COLUMNS, before.columns, now, strict=True)
+            for name, old, value in zip(MIRRORED_COLUMNS, before.columns, now, strict=True)
             if old != value
         }
         if _search_key(record) != before.search:
