@@ -75,3 +75,26 @@ def test_release01_fills_in_the_decision_inputs_of_stored_records(db: Database) 
     upgrade(db)
     with db.read() as s:
         assert set(s.execute(columns).all()) == written
+
+
+def test_the_back_fill_computes_the_columns_a_write_gives() -> None:
+    """`policy_inputs_of_json` (release01, from stored JSON) and `row_values` (every write,
+    from the record) pick the same inputs out of the two forms of a record."""
+    from qianmo.store import row_values
+    from qianmo.store._policy import policy_inputs_of_json
+    from tests.helpers.circulate import accepted
+
+    records = [
+        accepted("qa"),
+        accepted("qa", restrictions=["org:org-a", "use:commercial-training"]),
+        accepted(
+            "qa",
+            quality={"flags": {"duplicate": {"cluster": "c7"}, "pii": {"redacted": True}}},
+            lineage={"parents": ["x"], "steps": [{"type": "redact", "name": "pii"}]},
+        ),
+        accepted("qa", lineage={"steps": [{"type": "", "name": "unnamed step"}]}),
+    ]
+    for record in records:
+        row = row_values(record)
+        written = (row["policy_inputs"], row["dup_cluster"])
+        assert policy_inputs_of_json(record.to_json()) == written

@@ -90,7 +90,6 @@ from qianmo.store._jobs import (
     run_job_inline,
     run_queued,
 )
-from qianmo.store._json import json_values
 from qianmo.store._listing import RecordListing, list_listings
 from qianmo.store._logins import clear_login_failures, login_wait_s, record_login_failure
 from qianmo.store._migrate import is_current, upgrade
@@ -264,7 +263,6 @@ __all__ = [
     "is_current",
     "iter_records",
     "job_handler",
-    "json_values",
     "list_jobs",
     "list_listings",
     "list_orgs",

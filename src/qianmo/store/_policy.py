@@ -54,9 +54,13 @@ def policy_inputs_of_json(data: Mapping[str, Any]) -> tuple[str | None, str | No
     """(`policy_inputs`, `dup_cluster`) of a stored record document (the migration's back-fill)."""
     quality, lineage = data.get("quality") or {}, data.get("lineage") or {}
     flags = quality.get("flags") or {}
+    # every type a write would take (`LineageStep.type`, "" too); a step without one is skipped
     steps = [s.get("type") for s in lineage.get("steps") or () if isinstance(s, Mapping)]
     text = policy_inputs(
-        data.get("restrictions") or (), flags, bool(lineage.get("parents")), filter(None, steps)
+        data.get("restrictions") or (),
+        flags,
+        bool(lineage.get("parents")),
+        (t for t in steps if t is not None),
     )
     return text, dup_cluster(flags)
 

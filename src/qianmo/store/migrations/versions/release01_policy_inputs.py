@@ -53,8 +53,7 @@ def upgrade() -> None:
         ).all()
         values = []
         for rid, text in page:
-            data = orjson.loads(text) if isinstance(text, str | bytes) else text
-            policy, cluster = policy_inputs_of_json(data)
+            policy, cluster = policy_inputs_of_json(orjson.loads(text))  # cast: text on both
             if policy is not None or cluster is not None:
                 values.append({"b_id": rid, "b_policy": policy, "b_cluster": cluster})
         if values:
