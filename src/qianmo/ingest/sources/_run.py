@@ -252,7 +252,8 @@ class _Run:
         with db.write() as s:
             self._objects(s, objects, import_id)
             if withdraw_absent and seen:
-                name = objects[0].record.source.name if objects else self._source_name()
+                # named by what the input holds, before `since` filtered it
+                name = inp.objects[0].record.source.name if inp.objects else self._source_name()
                 counts.withdrawn += withdraw_missing(
                     s, name, seen, actor=self.actor, reason="withdrawn upstream"
                 )
