@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 from qianmo.ingest.sources import import_source
@@ -122,3 +123,30 @@ def test_a_batch_of_changes_versions_each_once(db: Database, tmp_path: Path) -> 
     assert len(docs) == 2 and all("Fixed upstream in 2.0." in d.content["text"] for d in docs)
     with db.read() as s:
         assert [v.version for v in get_versions(s, docs[0].id)] == [1, 2]
+
+
+def test_withdrawal_after_since_names_the_source_the_input_holds(
+    db: Database, tmp_path: Path
+) -> None:
+    """`since` leaves no object to write, yet the input was read: the documents it no longer
+    holds are looked up under the source its objects name (the CVE reader's `cve`), not a name
+    guessed from the options (which this reader does not take its name from)."""
+    mirror = tmp_path / "cvelist"
+    shutil.copytree(FIX / "cve", mirror)
+    import_source(db, "cve", [mirror], actor="t")
+    before = {r.id: r.status for r in _all(db).values()}
+    (mirror / "CVE-2030-0003.json").unlink()
+    result = import_source(
+        db,
+        "cve",
+        [mirror],
+        actor="t",
+        options={"source": "my-cve-copy"},
+        since=datetime(2100, 1, 1, tzinfo=UTC),
+        withdraw_absent=True,
+    )
+    assert result.counts.added == 0 and result.counts.updated == 0
+    after = _all(db).values()
+    kestrel = next(r for r in after if r.source.original_id == "CVE-2030-0003")
+    assert kestrel.status is Status.WITHDRAWN and kestrel.status_reason == "withdrawn upstream"
+    assert all(r.status is before[r.id] for r in after if r.lineage.root != kestrel.id)

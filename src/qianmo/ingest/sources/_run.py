@@ -114,10 +114,32 @@ def _row_options(options: dict[str, Any], since: datetime | None) -> dict[str, A
     return {**options, "since": since.isoformat()} if since else options
 
 
-def _import_row(session: Session, **values: Any) -> None:
+def _import_row(
+    session: Session,
+    import_id: str,
+    inp: _Input,
+    run: _Run,
+    counts: dict[str, Any],
+    *,
+    since: datetime | None = None,
+    started: datetime | None = None,
+) -> None:
     """The import's row, written once with everything it says, at the end of the transaction
     (records name their import by id, without a foreign key; its rejected rows follow it)."""
-    row = {"status": "done", "options": {}, "job_id": None, "finished_at": utcnow(), **values}
+    finished = utcnow()
+    row = {
+        "id": import_id,
+        "file_name": inp.label,
+        "sha256": inp.digest,
+        "format": run.fmt.name,
+        "actor": run.actor,
+        "options": _row_options(run.options, since),
+        "job_id": run.job_id,
+        "status": "done",
+        "created_at": started or finished,
+        "finished_at": finished,
+        "counts": counts,
+    }
     _ADD_IMPORT.run(session.connection(), row)
 
 
@@ -125,18 +147,7 @@ def _record_skip(db: Database, inp: _Input, run: _Run) -> SourceImport:
     counts = WriteCounts(read=inp.unchanged or 0, unchanged=inp.unchanged or 0)
     import_id = new_id()
     with db.write() as s:
-        _import_row(
-            s,
-            id=import_id,
-            file_name=inp.label,
-            sha256=inp.digest,
-            format=run.fmt.name,
-            actor=run.actor,
-            options=run.options,
-            job_id=run.job_id,
-            created_at=utcnow(),
-            counts={**counts.as_dict(), "input_unchanged": True},
-        )
+        _import_row(s, import_id, inp, run, {**counts.as_dict(), "input_unchanged": True})
     return SourceImport(import_id, run.fmt.name, counts, inp.digest, input_unchanged=True)
 
 
@@ -241,24 +252,14 @@ class _Run:
         with db.write() as s:
             self._objects(s, objects, import_id)
             if withdraw_absent and seen:
-                name = objects[0].record.source.name if objects else self._source_name()
+                # named by what the input holds, before `since` filtered it
+                name = inp.objects[0].record.source.name if inp.objects else self._source_name()
                 counts.withdrawn += withdraw_missing(
                     s, name, seen, actor=self.actor, reason="withdrawn upstream"
                 )
             if inp.mirror is not None and since is None:
                 save_state(s, self.fmt.name, *inp.mirror, import_id)
-            _import_row(
-                s,
-                id=import_id,
-                file_name=inp.label,
-                sha256=inp.digest,
-                format=self.fmt.name,
-                actor=self.actor,
-                options=_row_options(self.options, since),
-                job_id=self.job_id,
-                created_at=started,
-                counts=counts.as_dict(),
-            )
+            _import_row(s, import_id, inp, self, counts.as_dict(), since=since, started=started)
             s.add_all(
                 RejectedRowRow(
                     import_id=import_id, location=r.location[:1100], raw=r.raw, reasons=[r.reason]
