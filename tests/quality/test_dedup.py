@@ -142,7 +142,8 @@ def test_collectors_on_disk_decide_as_the_summaries_in_memory() -> None:
         rec = make_record(content={"text": base}, source=a if k % 4 else b)
         rec.quality.score = float(rng.integers(0, 3)) / 2
         recs.append(rec)
-    recs.append(make_record(content={"text": "。"}))  # no shingles at 5: never a candidate
+    # no shingles at 5: never a candidate (several, which would otherwise share every bucket)
+    recs += [make_record(content={"text": t}) for t in "。！？"]  # (the second is dead)
     dead = {r.id for r in recs[::11]}
     for step in (ExactDedup(), NearDedup()):
         live = [p for rid, p in step.summarize(recs) if rid not in dead]

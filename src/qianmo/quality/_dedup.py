@@ -17,7 +17,6 @@ import numpy as np
 from pydantic import Field
 
 from qianmo.quality._minhash import (
-    ROWS_READ,
     U32_MAX,
     Exact,
     MinHasher,
@@ -264,28 +263,31 @@ class NearDedup(CorpusStep):
 
 class _NearCollector(Collector):
     """Members in the scratch database, signatures in a flat file beside it (512 bytes a
-    record, never all in memory: the banding reads them one band at a time)."""
+    record, never all in memory: the banding reads them one band at a time). The row numbers
+    of empty signatures (texts without shingles) are noted as they come: they are few."""
 
     def __init__(self, scratch: Scratch, num_perm: int) -> None:
         self.members = _Members(scratch)
         path = os.path.join(scratch.path, f"{self.members.table}.sig")
         self.sigs = Spill(path, num_perm, np.uint32)
-        self.num_perm = num_perm
+        self.empty: list[np.ndarray] = []
 
     def add(self, part: list[tuple[str, Any]]) -> None:
         if part:
+            block = np.stack([sig for _, (_, sig) in part])
+            self.empty.append(self.sigs.rows + np.flatnonzero((block == U32_MAX).all(axis=1)))
             self.members.add([m for _, (m, _) in part])
-            self.sigs.append(np.stack([sig for _, (_, sig) in part]))
+            self.sigs.append(block)
 
     def decide(self, step: CorpusStep, dead: Container[str]) -> dict[str, Decision]:
         assert isinstance(step, NearDedup)
         o = step.options
         assert isinstance(o, NearDedupOptions)
         valid = ~self.members.dead(cast(Collection[str], dead))
+        if self.empty:  # no shingles: never a candidate
+            valid[np.concatenate(self.empty)] = False
         if valid.sum() < 2:
             return {}
-        for s in range(0, len(valid), ROWS_READ):  # no shingles: never a candidate
-            valid[s : s + ROWS_READ] &= ~(self.sigs.read(s, s + ROWS_READ) == U32_MAX).all(axis=1)
 
         def ids_of(rows: list[int]) -> list[str]:
             held = self.members.get(rows)
