@@ -20,14 +20,9 @@ from qianmo.quality._minhash import (
     U32_MAX,
     Exact,
     MinHasher,
-    band_keys,
-    candidate_pairs,
-    components,
     exact_jaccard,
     near_groups,
     ngram_hashes_of_tokens,
-    optimal_bands,
-    verify,
 )
 from qianmo.quality._scratch import Scratch, Spill
 from qianmo.quality._step import Collector, CorpusStep, Decision, StepOptions, register_step
@@ -304,9 +299,13 @@ class _NearCollector(Collector):
 
 
 def near_clusters(sig: np.ndarray, threshold: float, exact: Exact | None = None) -> np.ndarray:
-    """Cluster labels from global LSH banding over every signature, verified pairs only
-    (borderline ones on their shingles, when `exact` can measure them)."""
-    bands, rows = optimal_bands(threshold, sig.shape[1])
-    valid = ~(sig == np.iinfo(np.uint32).max).all(axis=1)
-    pairs = candidate_pairs(band_keys(sig, bands, rows), valid)
-    return components(len(sig), verify(sig, pairs, threshold, exact))
+    """Cluster labels (a cluster's smallest row) from global LSH banding over every
+    signature, verified pairs only (borderline ones on their shingles, when `exact` can
+    measure them): `near_groups` over signatures in memory."""
+    valid = ~(sig == U32_MAX).all(axis=1)
+    labels = np.arange(len(sig))
+    for group in near_groups(
+        lambda s, e: sig[s:e], lambda rows: sig[rows], valid, sig.shape[1], threshold, exact
+    ):
+        labels[group] = group.min()
+    return labels

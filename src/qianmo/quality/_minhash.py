@@ -172,8 +172,9 @@ def near_groups(
     threshold: float,
     exact: Exact | None = None,
 ) -> list[np.ndarray]:
-    """`near_clusters` over signatures kept out of memory: the groups (of two or more row
-    numbers) of the verified pairs.
+    """Global LSH banding, verification and clustering: the groups (of two or more row
+    numbers) of the verified pairs, over signatures that need not be in memory (in memory,
+    `near_clusters` gives them as labels).
 
     `read(start, stop)` gives signature rows in order, `take(rows)` given rows; `valid` says
     which rows take part. The banding is the same and still global: one band's keys of every
