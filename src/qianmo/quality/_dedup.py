@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Collection, Container, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from pydantic import Field
@@ -138,9 +138,9 @@ class _ExactCollector(Collector):
         # Python's string hash: stable within this process, which is all this needs
         self.prefixes.append(np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys)))
 
-    def decide(self, step: CorpusStep, dead: Container[str]) -> dict[str, Decision]:
+    def decide(self, step: CorpusStep, dead: Collection[str]) -> dict[str, Decision]:
         prefixes = np.concatenate(self.prefixes) if self.prefixes else np.empty(0, np.int64)
-        live = np.flatnonzero(~self.members.dead(cast(Collection[str], dead)))
+        live = np.flatnonzero(~self.members.dead(dead))
         order = live[np.argsort(prefixes[live], kind="stable")]
         keys = prefixes[order]
         repeated = np.zeros(len(keys), dtype=bool)
@@ -274,11 +274,11 @@ class _NearCollector(Collector):
             self.members.add([m for _, (m, _) in part])
             self.sigs.append(block)
 
-    def decide(self, step: CorpusStep, dead: Container[str]) -> dict[str, Decision]:
+    def decide(self, step: CorpusStep, dead: Collection[str]) -> dict[str, Decision]:
         assert isinstance(step, NearDedup)
         o = step.options
         assert isinstance(o, NearDedupOptions)
-        valid = ~self.members.dead(cast(Collection[str], dead))
+        valid = ~self.members.dead(dead)
         if self.empty:  # no shingles: never a candidate
             valid[np.concatenate(self.empty)] = False
         if valid.sum() < 2:
