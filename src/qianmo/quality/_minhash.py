@@ -192,9 +192,13 @@ def near_groups(
                 keys[s : s + len(part), 0] = (part * mult).sum(axis=1, dtype=np.uint64)
         found.append(candidate_pairs(keys, valid))
         del keys
-    pairs = np.unique(np.concatenate(found), axis=0) if found else np.empty((0, 2), np.int64)
-    if len(pairs) == 0:
+    # the bands' pairs (a < b < n) merged as one int64 key each, a·n + b, in the same order:
+    # np.unique over rows sorts them as structured records, slower (the decision at 100,000
+    # records, half of them duplicates: 2.20-2.30 → 1.85-1.94 s CPU)
+    merged = np.unique(np.concatenate(found) @ np.array([n, 1]))
+    if len(merged) == 0:
         return []
+    pairs = np.stack(np.divmod(merged, n), axis=1)
     nodes, local = np.unique(pairs, return_inverse=True)
     local = local.reshape(pairs.shape)
     sig = take(nodes)
