@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from qianmo.quality import (
     ExactDedup,
     Member,
     MinHasher,
     NearDedup,
+    _minhash,
     cluster_decisions,
     near_clusters,
     ngram_hashes,
@@ -61,6 +63,28 @@ def test_planted_near_duplicates_found_similar_kept() -> None:
     labels = near_clusters(sig, 0.8).tolist()
     assert labels[0] == labels[1] != labels[2]
     assert labels[3] == labels[4] != labels[0]
+
+
+def test_banding_a_chunk_at_a_time_finds_the_clusters_of_all_bands_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`near_clusters` reads the signatures a chunk and a band at a time (as from disk); the
+    reference bands them all at once, in memory."""
+    monkeypatch.setattr(_minhash, "ROWS_READ", 64)  # chunk boundaries inside 300 rows
+    rng = np.random.default_rng(11)
+    base = rng.integers(0, 2**32 - 1, size=(150, 128), dtype=np.uint32)
+    near = base.copy()
+    for row, k in zip(near, rng.integers(5, 40, size=150), strict=True):
+        row[:k] += 1  # some above 0.8, some below
+    sig = np.concatenate([base, near])[rng.permutation(300)]
+    sig[[7, 70, 170]] = _minhash.U32_MAX  # empty: never a candidate
+    bands, rows = optimal_bands(0.8, 128)
+    valid = ~(sig == _minhash.U32_MAX).all(axis=1)
+    pairs = _minhash.candidate_pairs(_minhash.band_keys(sig, bands, rows), valid)
+    expected = _minhash.components(300, _minhash.verify(sig, pairs, 0.8))
+    labels = near_clusters(sig, 0.8)
+    assert 0 < len(set(labels.tolist())) < 300
+    assert (labels == expected).all()
 
 
 def test_near_dedup_step_keeps_one_per_scope_and_links_across_scopes() -> None:
@@ -142,7 +166,8 @@ def test_collectors_on_disk_decide_as_the_summaries_in_memory() -> None:
         rec = make_record(content={"text": base}, source=a if k % 4 else b)
         rec.quality.score = float(rng.integers(0, 3)) / 2
         recs.append(rec)
-    recs.append(make_record(content={"text": "。"}))  # no shingles at 5: never a candidate
+    # no shingles at 5: never a candidate (several, which would otherwise share every bucket)
+    recs += [make_record(content={"text": t}) for t in "。！？"]  # (the second is dead)
     dead = {r.id for r in recs[::11]}
     for step in (ExactDedup(), NearDedup()):
         live = [p for rid, p in step.summarize(recs) if rid not in dead]

@@ -9,26 +9,20 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Collection, Container, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from pydantic import Field
 
 from qianmo.quality._minhash import (
-    ROWS_READ,
     U32_MAX,
     Exact,
     MinHasher,
-    band_keys,
-    candidate_pairs,
-    components,
     exact_jaccard,
     near_groups,
     ngram_hashes_of_tokens,
-    optimal_bands,
-    verify,
 )
 from qianmo.quality._scratch import Scratch, Spill
 from qianmo.quality._step import Collector, CorpusStep, Decision, StepOptions, register_step
@@ -144,9 +138,9 @@ class _ExactCollector(Collector):
         # Python's string hash: stable within this process, which is all this needs
         self.prefixes.append(np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys)))
 
-    def decide(self, step: CorpusStep, dead: Container[str]) -> dict[str, Decision]:
+    def decide(self, step: CorpusStep, dead: Collection[str]) -> dict[str, Decision]:
         prefixes = np.concatenate(self.prefixes) if self.prefixes else np.empty(0, np.int64)
-        live = np.flatnonzero(~self.members.dead(cast(Collection[str], dead)))
+        live = np.flatnonzero(~self.members.dead(dead))
         order = live[np.argsort(prefixes[live], kind="stable")]
         keys = prefixes[order]
         repeated = np.zeros(len(keys), dtype=bool)
@@ -264,28 +258,31 @@ class NearDedup(CorpusStep):
 
 class _NearCollector(Collector):
     """Members in the scratch database, signatures in a flat file beside it (512 bytes a
-    record, never all in memory: the banding reads them one band at a time)."""
+    record, never all in memory: the banding reads them one band at a time). The row numbers
+    of empty signatures (texts without shingles) are noted as they come: they are few."""
 
     def __init__(self, scratch: Scratch, num_perm: int) -> None:
         self.members = _Members(scratch)
         path = os.path.join(scratch.path, f"{self.members.table}.sig")
         self.sigs = Spill(path, num_perm, np.uint32)
-        self.num_perm = num_perm
+        self.empty: list[np.ndarray] = []
 
     def add(self, part: list[tuple[str, Any]]) -> None:
         if part:
+            block = np.stack([sig for _, (_, sig) in part])
+            self.empty.append(self.sigs.rows + np.flatnonzero((block == U32_MAX).all(axis=1)))
             self.members.add([m for _, (m, _) in part])
-            self.sigs.append(np.stack([sig for _, (_, sig) in part]))
+            self.sigs.append(block)
 
-    def decide(self, step: CorpusStep, dead: Container[str]) -> dict[str, Decision]:
+    def decide(self, step: CorpusStep, dead: Collection[str]) -> dict[str, Decision]:
         assert isinstance(step, NearDedup)
         o = step.options
         assert isinstance(o, NearDedupOptions)
-        valid = ~self.members.dead(cast(Collection[str], dead))
+        valid = ~self.members.dead(dead)
+        if self.empty:  # no shingles: never a candidate
+            valid[np.concatenate(self.empty)] = False
         if valid.sum() < 2:
             return {}
-        for s in range(0, len(valid), ROWS_READ):  # no shingles: never a candidate
-            valid[s : s + ROWS_READ] &= ~(self.sigs.read(s, s + ROWS_READ) == U32_MAX).all(axis=1)
 
         def ids_of(rows: list[int]) -> list[str]:
             held = self.members.get(rows)
@@ -302,9 +299,13 @@ class _NearCollector(Collector):
 
 
 def near_clusters(sig: np.ndarray, threshold: float, exact: Exact | None = None) -> np.ndarray:
-    """Cluster labels from global LSH banding over every signature, verified pairs only
-    (borderline ones on their shingles, when `exact` can measure them)."""
-    bands, rows = optimal_bands(threshold, sig.shape[1])
-    valid = ~(sig == np.iinfo(np.uint32).max).all(axis=1)
-    pairs = candidate_pairs(band_keys(sig, bands, rows), valid)
-    return components(len(sig), verify(sig, pairs, threshold, exact))
+    """Cluster labels (a cluster's smallest row) from global LSH banding over every
+    signature, verified pairs only (borderline ones on their shingles, when `exact` can
+    measure them): `near_groups` over signatures in memory."""
+    valid = ~(sig == U32_MAX).all(axis=1)
+    labels = np.arange(len(sig))
+    for group in near_groups(
+        lambda s, e: sig[s:e], lambda rows: sig[rows], valid, sig.shape[1], threshold, exact
+    ):
+        labels[group] = group.min()
+    return labels

@@ -172,8 +172,9 @@ def near_groups(
     threshold: float,
     exact: Exact | None = None,
 ) -> list[np.ndarray]:
-    """`near_clusters` over signatures kept out of memory: the groups (of two or more row
-    numbers) of the verified pairs.
+    """Global LSH banding, verification and clustering: the groups (of two or more row
+    numbers) of the verified pairs, over signatures that need not be in memory (in memory,
+    `near_clusters` gives them as labels).
 
     `read(start, stop)` gives signature rows in order, `take(rows)` given rows; `valid` says
     which rows take part. The banding is the same and still global: one band's keys of every
@@ -191,9 +192,13 @@ def near_groups(
                 keys[s : s + len(part), 0] = (part * mult).sum(axis=1, dtype=np.uint64)
         found.append(candidate_pairs(keys, valid))
         del keys
-    pairs = np.unique(np.concatenate(found), axis=0) if found else np.empty((0, 2), np.int64)
-    if len(pairs) == 0:
+    # the bands' pairs (a < b < n) merged as one int64 key each, a·n + b, in the same order:
+    # np.unique over rows sorts them as structured records, slower (the decision at 100,000
+    # records, half of them duplicates: 2.20-2.30 → 1.85-1.94 s CPU)
+    merged = np.unique(np.concatenate(found) @ np.array([n, 1]))
+    if len(merged) == 0:
         return []
+    pairs = np.stack(np.divmod(merged, n), axis=1)
     nodes, local = np.unique(pairs, return_inverse=True)
     local = local.reshape(pairs.shape)
     sig = take(nodes)

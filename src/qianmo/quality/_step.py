@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -187,7 +187,7 @@ class Collector:
     def add(self, part: list[tuple[str, Any]]) -> None:
         self.items.extend(part)
 
-    def decide(self, step: CorpusStep, dead: Container[str]) -> dict[str, Decision]:
+    def decide(self, step: CorpusStep, dead: Collection[str]) -> dict[str, Decision]:
         """The step's decisions over the summaries of records not in `dead` (rejected
         earlier in the pass)."""
         return step.decide([p for rid, p in self.items if rid not in dead])
