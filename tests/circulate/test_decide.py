@@ -227,6 +227,14 @@ def test_first_objecting_rule_names_the_decision() -> None:
     assert decide(rec, request()).rule == "status.withdrawn"
 
 
+def test_an_unknown_licence_is_refused_as_unknown_not_as_non_commercial() -> None:
+    commercial = request(use="commercial-training")
+    unknown = decide(accepted(source={"license": "LicenseRef-unknown"}), commercial)
+    assert unknown.reason == "LicenseRef-unknown is of unknown terms: not for commercial-training"
+    nc = decide(accepted(source={"license": "CC-BY-NC-4.0"}), commercial)
+    assert nc.reason == "CC-BY-NC-4.0 is non-commercial: not for commercial-training"
+
+
 def test_decide_is_pure() -> None:
     rec, req = accepted(source={"tlp": "AMBER"}), request("org:org-b")
     assert [decide(rec, req) for _ in range(3)] == [decide(rec, req)] * 3
