@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import heapq
 import io
-import itertools
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ import pyarrow as pa
 from qianmo._gc import collector_paused
 from qianmo.circulate._decide import Decision, decide, license_terms, share_alike_conflict
 from qianmo.circulate._directory import resolve
+from qianmo.circulate._lines import merged_json_rows
 from qianmo.circulate._members import (
     Denial,
     DenialTable,
@@ -230,9 +229,7 @@ def decision_chunks(report: CheckReport) -> Iterator[bytes]:
     header = {"rules": load_rules().digest, "request": report.request.to_json()}
     yield canonical_json(header) + b"\n"
     # both tables are in id order: a merge, not a sorted copy of half a million rows
-    rows = heapq.merge(report.members.decision_rows(), report.denied.decision_rows())
-    while page := list(itertools.islice(rows, PAGE)):
-        yield b"".join(canonical_json(row) + b"\n" for row in page)
+    yield from merged_json_rows(report.members.labelled(), report.denied.labelled(), PAGE)
 
 
 def decision_table(report: CheckReport) -> bytes:

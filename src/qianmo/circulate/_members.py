@@ -21,9 +21,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from qianmo.circulate._decide import Decision
+from qianmo.circulate._lines import Labelled
 
 SPLITS = ("train", "validation", "test")
-_PAGE = 10_000  # rows turned into Python values at a time
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,26 +87,6 @@ def _numbers(chunks: list[np.ndarray[Any, Any]], dtype: Any) -> np.ndarray[Any, 
     return out
 
 
-def _decision_pages(
-    ids: pa.Array,
-    versions: np.ndarray[Any, Any],
-    hashes: pa.Array,
-    codes: np.ndarray[Any, Any],
-    labels: list[str],
-) -> Iterator[tuple[str, int, str, str]]:
-    """(id, version, content hash, label of the code) of each row, a page of Python values at
-    a time: the decision table of members and of denials alike."""
-    for start in range(0, len(ids), _PAGE):
-        stop = start + _PAGE
-        yield from zip(
-            ids[start:stop].to_pylist(),
-            versions[start:stop].tolist(),
-            hashes[start:stop].to_pylist(),
-            [labels[c] for c in codes[start:stop].tolist()],
-            strict=True,
-        )
-
-
 class MemberTable:
     """Allowed records in id order: identity columns plus a profile number each.
 
@@ -164,23 +144,16 @@ class MemberTable:
         counts = self.profile_counts()
         return int(sum(n for p, n in zip(self.profiles, counts, strict=True) if not p.train))
 
-    def decision_rows(self) -> Iterator[tuple[str, int, str, str]]:
-        """(id, version, content hash, `allow` or `allow:no-train`) of every member, in id
-        order, a page at a time."""
+    def labelled(self) -> Labelled:
+        """The decision table's columns: `allow` or `allow:no-train` for each member."""
         labels = ["allow" if p.train else "allow:no-train" for p in self.profiles]
-        return _decision_pages(self.ids, self.versions, self.hashes, self.codes, labels)
+        return self.ids, self.versions, self.hashes, self.codes, labels
 
-    def snapshot_rows(self, start: int, stop: int) -> list[tuple[str, int, str, str]]:
-        """(record id, version, content hash, split) of members start..stop."""
-        return list(
-            zip(
-                self.ids[start:stop].to_pylist(),
-                self.versions[start:stop].tolist(),
-                self.hashes[start:stop].to_pylist(),
-                np.array(SPLITS, dtype=object)[self.splits[start:stop]].tolist(),
-                strict=True,
-            )
-        )
+    def snapshot_columns(self, start: int, stop: int) -> tuple[pa.Array, ...]:
+        """Record ids, versions, content hashes and split names of members start..stop."""
+        splits = pa.array(SPLITS, pa.string()).take(pa.array(self.splits[start:stop]))
+        versions = pa.array(self.versions[start:stop])
+        return self.ids[start:stop], versions, self.hashes[start:stop], splits
 
     def __iter__(self) -> Iterator[Member]:
         ids, hashes, roots = self.ids.to_pylist(), self.hashes.to_pylist(), self.roots.to_pylist()
@@ -249,9 +222,9 @@ class DenialTable:
             [*self.decisions, *other.decisions],
         )
 
-    def decision_rows(self) -> Iterator[tuple[str, int, str, str]]:
-        """(id, version, content hash, rule) of every denial, in id order, a page at a time."""
-        return _decision_pages(self.ids, self.versions, self.hashes, self.codes, self.rules())
+    def labelled(self) -> Labelled:
+        """The decision table's columns: the rule that left each record out."""
+        return self.ids, self.versions, self.hashes, self.codes, self.rules()
 
     def __iter__(self) -> Iterator[Denial]:
         ids, hashes = self.ids.to_pylist(), self.hashes.to_pylist()

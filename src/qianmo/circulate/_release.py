@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from qianmo._gc import collector_paused
 from qianmo.circulate._card import render_card
 from qianmo.circulate._check import check
+from qianmo.circulate._lines import json_rows, tsv_lines
 from qianmo.circulate._members import MemberTable
 from qianmo.circulate._outright import refusal
 from qianmo.circulate._request import ReleaseRequest
@@ -27,7 +28,7 @@ from qianmo.store import (
     ReleaseRow,
     Viewer,
     audit,
-    insert_rows,
+    insert_json_rows,
     job_handler,
     load_viewer,
     put_artifact,
@@ -36,7 +37,7 @@ from qianmo.store import (
 EVALUATION_FRACTIONS = (0.0, 0.0, 1.0)  # an evaluation-only release is all held out
 INSERT_BATCH = 5000
 MEMBERS = cast(Table, ReleaseMemberRow.__table__)
-_COLUMNS = ("release_id", "record_id", "record_version", "content_hash", "split")
+_COLUMNS = ("record_id", "record_version", "content_hash", "split")
 
 
 @dataclass(frozen=True)
@@ -144,8 +145,9 @@ def _store(
             )
         )
         for start in range(0, len(members), INSERT_BATCH):
-            rows = members.snapshot_rows(start, start + INSERT_BATCH)
-            insert_rows(s, MEMBERS, _COLUMNS, [(release_id, *r) for r in rows])
+            rows = json_rows(*members.snapshot_columns(start, start + INSERT_BATCH), end=",")
+            array = "[" + rows[:-1].decode() + "]"
+            insert_json_rows(s, MEMBERS, _COLUMNS, array, fixed=[("release_id", release_id)])
         audit(
             s,
             actor=actor,
@@ -168,8 +170,7 @@ def table_digest(members: MemberTable) -> str:
     """`members_digest` of a check's members (in id order), a page of lines at a time."""
     h = hashlib.sha256()
     for start in range(0, len(members), INSERT_BATCH):
-        rows = members.snapshot_rows(start, start + INSERT_BATCH)
-        h.update("".join(f"{i}\t{v}\t{c}\t{s}\n" for i, v, c, s in rows).encode())
+        h.update(tsv_lines(*members.snapshot_columns(start, start + INSERT_BATCH)))
     return h.hexdigest()
 
 
