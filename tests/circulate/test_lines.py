@@ -6,7 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from qianmo.circulate._lines import joined, json_rows, merged_json_rows, tsv_lines
+from qianmo.circulate._lines import joined, json_rows, tsv_lines
+from qianmo.circulate._spill import merge_sorted
 from qianmo.standard import canonical_json
 
 ROWS = [
@@ -42,24 +43,19 @@ def test_tsv_lines_and_joined_read_a_slice() -> None:
     assert joined(pa.array(["ab", "cd", "ef"])[1:]) == b"cdef"
 
 
-def test_merged_rows_are_in_id_order_whatever_the_page() -> None:
+def test_merged_pages_are_in_id_order_whatever_the_page_sizes() -> None:
     a_ids = [f"{i:04d}" for i in range(0, 40, 3)]
     b_ids = [f"{i:04d}" for i in range(40) if i % 3]
-    a = (
-        pa.array(a_ids),
-        np.ones(len(a_ids), np.int64),
-        pa.array(a_ids),
-        np.zeros(len(a_ids), np.int32),
-        ["allow"],
-    )
-    codes = np.arange(len(b_ids), dtype=np.int32) % 2
-    b = (pa.array(b_ids), np.full(len(b_ids), 2), pa.array(b_ids), codes, ["x", "y"])
-    labels = {
-        **dict.fromkeys(a_ids, ("allow", 1)),
-        **{r: ("xy"[i % 2], 2) for i, r in enumerate(b_ids)},
-    }
-    expected = b"".join(
-        canonical_json([r, labels[r][1], r, labels[r][0]]) + b"\n" for r in sorted(labels)
-    )
-    for page in (1, 2, 5, 100):
-        assert b"".join(merged_json_rows(a, b, page)) == expected
+
+    def pages(ids: list[str], size: int, side: str) -> list[pa.RecordBatch]:
+        return [
+            pa.record_batch({"id": ids[k : k + size], "side": [side] * len(ids[k : k + size])})
+            for k in range(0, len(ids), size)
+        ]
+
+    expected = sorted([(i, "a") for i in a_ids] + [(i, "b") for i in b_ids])
+    for size_a, size_b in ((1, 1), (2, 5), (5, 2), (100, 3), (3, 100)):
+        merged = merge_sorted(pages(a_ids, size_a, "a"), pages(b_ids, size_b, "b"))
+        rows = [r for page in merged for r in zip(*page.to_pydict().values(), strict=True)]
+        assert rows == expected
+    assert list(merge_sorted(iter([]), iter([]))) == []

@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from qianmo._gc import collector_paused
 from qianmo.circulate._decide import Decision, decide, license_terms, share_alike_conflict
 from qianmo.circulate._directory import resolve
-from qianmo.circulate._lines import merged_json_rows
+from qianmo.circulate._lines import json_rows
 from qianmo.circulate._members import (
     Denial,
     DenialTable,
@@ -35,9 +34,10 @@ from qianmo.circulate._members import (
     Profile,
     TableBuilder,
 )
-from qianmo.circulate._picked import PAGE, iter_picked
+from qianmo.circulate._picked import iter_picked
 from qianmo.circulate._request import ReleaseRequest
 from qianmo.circulate._rules import RuleTable, load_rules
+from qianmo.circulate._spill import merge_sorted
 from qianmo.circulate._view import RecordView, picked_key
 from qianmo.standard import canonical_json
 from qianmo.store import Database, RecordFilter, Viewer, audit, put_artifact
@@ -205,14 +205,7 @@ def _settle_share_alike(report: CheckReport) -> None:
     by_profile = np.array([-1 if v is None else number[v] for v in verdicts], dtype=np.int32)
     codes = by_profile[members.codes]
     out = codes >= 0
-    mask = pa.array(out)
-    moved = DenialTable(
-        members.ids.filter(mask),
-        members.versions[out],
-        members.hashes.filter(mask),
-        codes[out],
-        decisions,
-    )
+    moved = DenialTable(members.rows.filter(out), codes[out], decisions)
     report.denied = report.denied.merged(moved)
     report.members = members.filter(~out)
 
@@ -229,7 +222,9 @@ def decision_chunks(report: CheckReport) -> Iterator[bytes]:
     header = {"rules": load_rules().digest, "request": report.request.to_json()}
     yield canonical_json(header) + b"\n"
     # both tables are in id order: a merge, not a sorted copy of half a million rows
-    yield from merged_json_rows(report.members.labelled(), report.denied.labelled(), PAGE)
+    pages = merge_sorted(report.members.decision_pages(), report.denied.decision_pages())
+    for page in pages:
+        yield json_rows(*page.columns)
 
 
 def decision_table(report: CheckReport) -> bytes:

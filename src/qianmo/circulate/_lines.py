@@ -11,7 +11,6 @@ JSON would escape send that page through `canonical_json` itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -33,10 +32,6 @@ def joined(lines: pa.Array) -> bytes:
     return lines.buffers()[2][start:stop].to_pybytes()  # type: ignore[no-any-return]
 
 
-def _text(values: Any) -> pa.Array:
-    return values if isinstance(values, pa.Array) else pa.array(values, pa.string())
-
-
 def tsv_lines(*columns: Any) -> bytes:
     """`"\\t".join(row) + "\\n"` of each row of the columns (Arrow arrays or numpy numbers),
     which must hold no tab or newline."""
@@ -48,6 +43,9 @@ def tsv_lines(*columns: Any) -> bytes:
 
 
 def _arrow(column: Any) -> pa.Array:
+    """A column as one Arrow array: a chunked array's (page-sized) slice in one buffer."""
+    if isinstance(column, pa.ChunkedArray):
+        return column.combine_chunks()
     return column if isinstance(column, pa.Array) else pa.array(column)
 
 
@@ -55,6 +53,7 @@ def json_rows(
     ids: pa.Array, versions: Any, hashes: pa.Array, labels: pa.Array, *, end: str = "\n"
 ) -> bytes:
     """`canonical_json([id, version, hash, label]) + end` of each row."""
+    ids, hashes, labels = _arrow(ids), _arrow(hashes), _arrow(labels)
     strings = (ids, hashes, labels)
     if any(pc.any(pc.match_substring_regex(s, _ESCAPED)).as_py() for s in strings):
         rows = zip(ids.to_pylist(), _arrow(versions).to_pylist(), hashes.to_pylist(),
@@ -65,34 +64,3 @@ def json_rows(
         '"]' + end,
     ]  # fmt: skip
     return joined(pc.binary_join_element_wise(*parts, ""))
-
-
-# A table's decision columns: ids (sorted), versions, content hashes, label numbers, labels.
-Labelled = tuple[pa.Array, np.ndarray[Any, Any], pa.Array, np.ndarray[Any, Any], list[str]]
-
-
-def _head(table: Labelled, start: int, stop: int) -> tuple[pa.Array, ...]:
-    ids, versions, hashes, codes, labels = table
-    names = pa.array(labels, pa.string()).take(pa.array(codes[start:stop]))
-    return ids[start:stop], pa.array(versions[start:stop]), hashes[start:stop], names
-
-
-def merged_json_rows(a: Labelled, b: Labelled, page: int) -> Iterator[bytes]:
-    """`json_rows` of the rows of two tables sorted by id, merged in id order, about `page`
-    rows at a time: each step takes the next `page` rows of each table up to the smaller of
-    their last ids, so memory holds two pages, not a merged copy of the tables."""
-    i, j = 0, 0
-    while i < len(a[0]) or j < len(b[0]):
-        na, nb = min(page, len(a[0]) - i), min(page, len(b[0]) - j)
-        if na and nb:
-            bound = min(a[0][i + na - 1].as_py(), b[0][j + nb - 1].as_py())
-            na = pc.sum(pc.less_equal(a[0][i : i + na], bound)).as_py() or 0
-            nb = pc.sum(pc.less_equal(b[0][j : j + nb], bound)).as_py() or 0
-        parts = [
-            pa.concat_arrays(pair)
-            for pair in zip(_head(a, i, i + na), _head(b, j, j + nb), strict=True)
-        ]
-        order = pc.sort_indices(parts[0])
-        ids, versions, hashes, labels = (p.take(order) for p in parts)
-        yield json_rows(ids, versions, hashes, labels)
-        i, j = i + na, j + nb

@@ -35,7 +35,6 @@ from qianmo.store import (
 )
 
 EVALUATION_FRACTIONS = (0.0, 0.0, 1.0)  # an evaluation-only release is all held out
-INSERT_BATCH = 5000
 MEMBERS = cast(Table, ReleaseMemberRow.__table__)
 _COLUMNS = ("record_id", "record_version", "content_hash", "split")
 
@@ -144,9 +143,8 @@ def _store(
                 actor=actor,
             )
         )
-        for start in range(0, len(members), INSERT_BATCH):
-            rows = json_rows(*members.snapshot_columns(start, start + INSERT_BATCH), end=",")
-            array = "[" + rows[:-1].decode() + "]"
+        for page in members.snapshot_pages():  # up to a check's page (10,000 rows) a statement
+            array = "[" + json_rows(*page, end=",")[:-1].decode() + "]"
             insert_json_rows(s, MEMBERS, _COLUMNS, array, fixed=[("release_id", release_id)])
         audit(
             s,
@@ -169,8 +167,8 @@ def members_digest(members: Iterable[SnapshotMember]) -> str:
 def table_digest(members: MemberTable) -> str:
     """`members_digest` of a check's members (in id order), a page of lines at a time."""
     h = hashlib.sha256()
-    for start in range(0, len(members), INSERT_BATCH):
-        h.update(tsv_lines(*members.snapshot_columns(start, start + INSERT_BATCH)))
+    for page in members.snapshot_pages():
+        h.update(tsv_lines(*page))
     return h.hexdigest()
 
 
