@@ -231,8 +231,9 @@ def decision_table(report: CheckReport) -> bytes:
     return b"".join(decision_chunks(report))
 
 
-def _pack(report: CheckReport) -> tuple[str, bytes]:
-    """SHA-256 of the decision table and the table gzipped, without holding it uncompressed.
+def _pack(report: CheckReport) -> tuple[str, memoryview]:
+    """SHA-256 of the decision table and the table gzipped, without holding it uncompressed,
+    nor twice compressed (a view of the buffer, not a copy: 13 MB at 500,000 records).
 
     Compression level 1: the table is ids and hashes that barely compress; for 50k records
     level 1 took 0.04 s CPU for 1.42 MB, level 9 (the `GzipFile` default) 0.33 s for 1.31 MB."""
@@ -244,7 +245,7 @@ def _pack(report: CheckReport) -> tuple[str, bytes]:
         for chunk in decision_chunks(report):
             digest.update(chunk)
             packed.write(chunk)
-    return digest.hexdigest(), buffer.getvalue()
+    return digest.hexdigest(), buffer.getbuffer()
 
 
 def check(

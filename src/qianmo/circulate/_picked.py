@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, cast
 
-from sqlalchemy import Integer, Select, String, select, type_coerce
+from sqlalchemy import Select, String, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from qianmo.circulate._view import PICKED_COLUMNS
 from qianmo.store import Prepared, RecordFilter, RecordRow, Viewer, arg, visible_condition
@@ -22,8 +23,11 @@ PAGE = 10_000  # keyset page of the check's read: large pages, few queries
 
 
 def _raw(name: str) -> Any:
+    """A column read as the driver gives it: no result processing (the score as a float, which
+    PostgreSQL's numeric processing would want the column's type code for; eval_only as stored,
+    an integer on SQLite)."""
     column = getattr(RecordRow, name)
-    return type_coerce(column, Integer) if name == "eval_only" else column
+    return type_coerce(column, NullType()) if name in ("quality_score", "eval_only") else column
 
 
 def iter_picked(

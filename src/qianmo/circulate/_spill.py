@@ -11,7 +11,10 @@ pages would count as resident. What stays in memory per record is a few numbers.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import tempfile
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -26,8 +29,10 @@ class Spill:
     """Rows of `SCHEMA` in id order, appended page by page, then read page by page."""
 
     def __init__(self) -> None:
-        self._file = tempfile.NamedTemporaryFile(prefix="qianmo-rows-", suffix=".arrow")  # noqa: SIM115 - removed when the spill is let go
-        self._writer: Any = pa.ipc.new_file(self._file.name, SCHEMA)
+        fd, self._path = tempfile.mkstemp(prefix="qianmo-rows-", suffix=".arrow")
+        os.close(fd)
+        weakref.finalize(self, _remove, self._path)  # the file goes when the spill does
+        self._writer: Any = pa.ipc.new_file(self._path, SCHEMA)
         self.rows = 0
 
     def __len__(self) -> int:
@@ -49,7 +54,7 @@ class Spill:
 
     def pages(self) -> Iterator[pa.RecordBatch]:
         self.done()
-        with pa.OSFile(self._file.name) as f:
+        with pa.OSFile(self._path) as f:
             reader = pa.ipc.open_file(f)
             for i in range(reader.num_record_batches):
                 yield reader.get_batch(i)
@@ -75,6 +80,11 @@ class Spill:
         for k, rid in zip(order.tolist(), found, strict=True):
             out[k] = rid
         return out
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
 
 
 def merge_sorted(
