@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import cast
 
+import orjson
 import pytest
 from sqlalchemy import Table, exc, func, select
 
-from qianmo.store import Database, ReleaseRow, insert_rows
+from qianmo.store import Database, ReleaseRow, insert_json_rows, insert_rows
 from qianmo.store._models import ReleaseMemberRow
 
 MEMBERS = cast(Table, ReleaseMemberRow.__table__)
@@ -36,3 +37,27 @@ def test_a_duplicate_row_raises_sqlalchemys_integrity_error(db: Database) -> Non
 def test_an_unknown_column_is_refused_before_any_sql(db: Database) -> None:
     with pytest.raises(KeyError), db.write() as s:
         insert_rows(s, MEMBERS, ("release_id", "nope"), [("rel-3", 1)])
+
+
+def test_json_rows_are_read_by_the_database_as_the_same_rows(db: Database) -> None:
+    rows = [[f"r{i}", i, "h" * 64, "train" if i % 2 else "test"] for i in (1, 2, 3)]
+    with db.write() as s:
+        s.add(_release("rel-4"))
+        insert_json_rows(
+            s, MEMBERS, COLUMNS[1:], orjson.dumps(rows).decode(), fixed=[("release_id", "rel-4")]
+        )
+    with db.read() as s:
+        stored = s.execute(select(*MEMBERS.c[1:]).order_by(MEMBERS.c.record_id)).all()
+    assert [list(r) for r in stored] == rows  # the version back as an integer on both databases
+
+
+def test_json_rows_duplicate_raises_sqlalchemys_integrity_error(db: Database) -> None:
+    with pytest.raises(exc.IntegrityError), db.write() as s:
+        s.add(_release("rel-5"))
+        insert_json_rows(
+            s,
+            MEMBERS,
+            COLUMNS[1:],
+            '[["r1",1,"h","train"],["r1",1,"h","test"]]',
+            fixed=[("release_id", "rel-5")],
+        )

@@ -13,20 +13,18 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import heapq
 import io
-import itertools
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from qianmo._gc import collector_paused
 from qianmo.circulate._decide import Decision, decide, license_terms, share_alike_conflict
 from qianmo.circulate._directory import resolve
+from qianmo.circulate._lines import json_rows
 from qianmo.circulate._members import (
     Denial,
     DenialTable,
@@ -36,9 +34,10 @@ from qianmo.circulate._members import (
     Profile,
     TableBuilder,
 )
-from qianmo.circulate._picked import PAGE, iter_picked
+from qianmo.circulate._picked import iter_picked
 from qianmo.circulate._request import ReleaseRequest
 from qianmo.circulate._rules import RuleTable, load_rules
+from qianmo.circulate._spill import merge_sorted
 from qianmo.circulate._view import RecordView, picked_key
 from qianmo.standard import canonical_json
 from qianmo.store import Database, RecordFilter, Viewer, audit, put_artifact
@@ -206,14 +205,7 @@ def _settle_share_alike(report: CheckReport) -> None:
     by_profile = np.array([-1 if v is None else number[v] for v in verdicts], dtype=np.int32)
     codes = by_profile[members.codes]
     out = codes >= 0
-    mask = pa.array(out)
-    moved = DenialTable(
-        members.ids.filter(mask),
-        members.versions[out],
-        members.hashes.filter(mask),
-        codes[out],
-        decisions,
-    )
+    moved = DenialTable(members.rows.filter(out), codes[out], decisions)
     report.denied = report.denied.merged(moved)
     report.members = members.filter(~out)
 
@@ -230,17 +222,18 @@ def decision_chunks(report: CheckReport) -> Iterator[bytes]:
     header = {"rules": load_rules().digest, "request": report.request.to_json()}
     yield canonical_json(header) + b"\n"
     # both tables are in id order: a merge, not a sorted copy of half a million rows
-    rows = heapq.merge(report.members.decision_rows(), report.denied.decision_rows())
-    while page := list(itertools.islice(rows, PAGE)):
-        yield b"".join(canonical_json(row) + b"\n" for row in page)
+    pages = merge_sorted(report.members.decision_pages(), report.denied.decision_pages())
+    for page in pages:
+        yield json_rows(*page.columns)
 
 
 def decision_table(report: CheckReport) -> bytes:
     return b"".join(decision_chunks(report))
 
 
-def _pack(report: CheckReport) -> tuple[str, bytes]:
-    """SHA-256 of the decision table and the table gzipped, without holding it uncompressed.
+def _pack(report: CheckReport) -> tuple[str, memoryview]:
+    """SHA-256 of the decision table and the table gzipped, without holding it uncompressed,
+    nor twice compressed (a view of the buffer, not a copy: 13 MB at 500,000 records).
 
     Compression level 1: the table is ids and hashes that barely compress; for 50k records
     level 1 took 0.04 s CPU for 1.42 MB, level 9 (the `GzipFile` default) 0.33 s for 1.31 MB."""
@@ -252,7 +245,7 @@ def _pack(report: CheckReport) -> tuple[str, bytes]:
         for chunk in decision_chunks(report):
             digest.update(chunk)
             packed.write(chunk)
-    return digest.hexdigest(), buffer.getvalue()
+    return digest.hexdigest(), buffer.getbuffer()
 
 
 def check(

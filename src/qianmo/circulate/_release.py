@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from qianmo._gc import collector_paused
 from qianmo.circulate._card import render_card
 from qianmo.circulate._check import check
+from qianmo.circulate._lines import json_rows, tsv_lines
 from qianmo.circulate._members import MemberTable
 from qianmo.circulate._outright import refusal
 from qianmo.circulate._request import ReleaseRequest
@@ -27,16 +28,15 @@ from qianmo.store import (
     ReleaseRow,
     Viewer,
     audit,
-    insert_rows,
+    insert_json_rows,
     job_handler,
     load_viewer,
     put_artifact,
 )
 
 EVALUATION_FRACTIONS = (0.0, 0.0, 1.0)  # an evaluation-only release is all held out
-INSERT_BATCH = 5000
 MEMBERS = cast(Table, ReleaseMemberRow.__table__)
-_COLUMNS = ("release_id", "record_id", "record_version", "content_hash", "split")
+_COLUMNS = ("record_id", "record_version", "content_hash", "split")
 
 
 @dataclass(frozen=True)
@@ -143,9 +143,9 @@ def _store(
                 actor=actor,
             )
         )
-        for start in range(0, len(members), INSERT_BATCH):
-            rows = members.snapshot_rows(start, start + INSERT_BATCH)
-            insert_rows(s, MEMBERS, _COLUMNS, [(release_id, *r) for r in rows])
+        for page in members.snapshot_pages():  # up to a check's page (10,000 rows) a statement
+            array = "[" + json_rows(*page, end=",")[:-1].decode() + "]"
+            insert_json_rows(s, MEMBERS, _COLUMNS, array, fixed=[("release_id", release_id)])
         audit(
             s,
             actor=actor,
@@ -167,9 +167,8 @@ def members_digest(members: Iterable[SnapshotMember]) -> str:
 def table_digest(members: MemberTable) -> str:
     """`members_digest` of a check's members (in id order), a page of lines at a time."""
     h = hashlib.sha256()
-    for start in range(0, len(members), INSERT_BATCH):
-        rows = members.snapshot_rows(start, start + INSERT_BATCH)
-        h.update("".join(f"{i}\t{v}\t{c}\t{s}\n" for i, v, c, s in rows).encode())
+    for page in members.snapshot_pages():
+        h.update(tsv_lines(*page))
     return h.hexdigest()
 
 

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
@@ -37,11 +36,13 @@ def _find(parent: list[int], node: int) -> int:
 
 def _group_keys(members: MemberTable) -> np.ndarray[Any, Any]:
     """For each member, a number shared exactly by the members of its group."""
-    roots = pc.dictionary_encode(members.roots)
+    # in one buffer for the while: a dictionary encoding of a chunked array is chunked too
+    roots = pc.dictionary_encode(members.roots.combine_chunks())
     root_codes = roots.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     n_roots = len(roots.dictionary)
-    clusters = pc.dictionary_encode(members.clusters)
-    clustered = members.clusters.is_valid().to_numpy(zero_copy_only=False)
+    whole = members.clusters.combine_chunks()
+    clusters = pc.dictionary_encode(whole)
+    clustered = whole.is_valid().to_numpy(zero_copy_only=False)
     cluster_codes = clusters.indices.fill_null(0).to_numpy(zero_copy_only=False) + n_roots
     parent = list(range(n_roots + len(clusters.dictionary)))
     edges = np.unique(np.stack([root_codes[clustered], cluster_codes[clustered]], axis=1), axis=0)
@@ -80,7 +81,7 @@ def assign_splits(members: MemberTable, *, seed: int, fractions: Sequence[float]
     sizes = np.bincount(labels)
     no_train = np.array([not p.train for p in members.profiles], dtype=bool)[members.codes]
     held_out = np.bincount(labels, weights=no_train).astype(bool)
-    first_ids = members.ids.take(pa.array(first)).to_pylist()
+    first_ids = members.rows.ids_at(first)
     hashes = np.array(
         [xxhash.xxh3_64_intdigest(f"{seed}:{rid}".encode()) for rid in first_ids], np.uint64
     )

@@ -60,7 +60,7 @@ from qianmo.store._backup import (
     restore_database,
     table_counts,
 )
-from qianmo.store._bulk import insert_rows
+from qianmo.store._bulk import insert_json_rows, insert_rows
 from qianmo.store._db import Database, scratch_schema
 from qianmo.store._edits import Edit, Snapshot, store_edits, write_edits
 from qianmo.store._evaluation import EvalResponseRow, EvalRunRow, LlmCacheRow
@@ -259,6 +259,7 @@ __all__ = [
     "id_args",
     "ids_in",
     "init_workspace",
+    "insert_json_rows",
     "insert_rows",
     "is_current",
     "iter_records",

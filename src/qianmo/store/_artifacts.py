@@ -10,8 +10,9 @@ from qianmo.errors import NotFound
 from qianmo.store._models import ArtifactRow
 
 
-def put_artifact(session: Session, data: bytes, *, name: str, media_type: str) -> str:
-    """Store bytes once by SHA-256 and return the hash (storing the same bytes again is free)."""
+def put_artifact(session: Session, data: bytes | memoryview, *, name: str, media_type: str) -> str:
+    """Store bytes once by SHA-256 and return the hash (storing the same bytes again is free).
+    A memoryview is stored as it is, not copied first (both drivers take one)."""
     sha = hashlib.sha256(data).hexdigest()
     if session.get(ArtifactRow, sha) is None:
         session.add(
