@@ -160,6 +160,8 @@ def add_records(
     result = AddResult()
     if not records:
         return result
+    by_hash: set[Any]
+    by_original: set[Any]
     if held is not None and all(r.source.original_id for r in records):
         by_hash, by_original = set(), set(held)
     else:
@@ -168,8 +170,8 @@ def add_records(
     for rec in records:
         key_hash = (rec.source.name, rec.content_hash)
         key_orig = (rec.source.name, rec.source.original_id)
-        held = key_orig in by_original if rec.source.original_id else key_hash in by_hash
-        if held:
+        is_held = key_orig in by_original if rec.source.original_id else key_hash in by_hash
+        if is_held:
             result.duplicates.append(rec.id)
             continue
         by_hash.add(key_hash)
