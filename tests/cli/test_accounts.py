@@ -75,6 +75,8 @@ def test_demo_accounts_step_is_repeatable_and_hands_over_the_password(
         assert orgs["red-sec"].partners == ["qianmo-lab"]
         assert authenticate(s, "admin", second) is not None
         assert authenticate(s, "admin", first) is None
+        # "all with the admin's password": the annotators too, on the second run as well
+        assert authenticate(s, "dave", second) is not None
         assert load_viewer(s, "admin").roles == {"qianmo-lab": "admin"}
     serve.demo_step(ctx)  # ctx.serve is False (`--no-serve`): returns at once
 

@@ -53,6 +53,16 @@ def test_gate_flags_for_restricted_circulation_without_dropping() -> None:
         ("A remote attacker can execute arbitrary code via crafted JNDI lookups.", "en"),
         ("Уязвимость позволяет удалённому злоумышленнику выполнить произвольный код.", "ru"),
         ("The advisory 漏洞公告 says: 攻击者 can exploit the flaw remotely via JNDI.", "mul"),
+        # English glosses in brackets after the Chinese terms: Chinese prose (was mul, 0.68)
+        (
+            "STRIDE模型中的六类威胁分别对应哪些安全属性？仿冒（Spoofing）对应认证；篡改"
+            "（Tampering）对应完整性；抵赖（Repudiation）对应不可否认性；信息泄露（Information "
+            "disclosure）对应机密性；拒绝服务（Denial of service）对应可用性；权限提升"
+            "（Elevation of privilege）对应授权。",
+            "zh",
+        ),
+        # an English sentence with a bracketed aside is still English
+        ("Attackers abuse (Tampering with) the 日志 records to hide what they did.", "en"),
     ],
 )
 def test_language_fills_and_corrects(text: str, lang: str) -> None:

@@ -6,7 +6,7 @@ import random
 
 from qianmo.quality._minhash import ngram_hashes_of_tokens, token_ngrams
 from qianmo.quality._text import _TOKEN, tokens
-from qianmo.quality._tokenhash import CHUNK_CHARS, token_hashes_of_texts
+from qianmo.quality._tokenhash import CHUNK_CHARS, SCANNED, token_hashes_of_texts
 
 PIECES = [
     "SQL",
@@ -67,3 +67,11 @@ def test_the_ascii_shortcut_of_tokens_equals_the_regex() -> None:
     texts = [every, *("".join(rng.choice(every) for _ in range(40)) for _ in range(2000))]
     for text in texts:
         assert tokens(text) == _TOKEN.findall(text.lower()), repr(text)
+
+
+def test_no_token_character_lies_beyond_the_scanned_planes() -> None:
+    # the code-point table classifies only planes 0-3 with the regex; the rest must hold none
+    beyond = "".join(map(chr, range(SCANNED, 0x110000)))
+    assert _TOKEN.search(beyond) is None
+    assert tokens("𠀀𰀀 word") == ["𠀀𰀀", "word"]  # planes 2 and 3 (CJK extensions B and G)
+    assert [len(h) for h in token_hashes_of_texts(["𠀀𰀀 word"])] == [2]

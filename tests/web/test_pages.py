@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from qianmo.store import Database, add_records
+from qianmo.web.pages._readable import readable
 from tests.helpers.records import make_record
 from tests.helpers.web import sign_in
 
@@ -47,6 +48,36 @@ def test_record_page_shows_payloads_as_text(db: Database, client: TestClient) ->
     assert download.headers["content-disposition"].startswith("attachment;")
     assert download.headers["x-content-type-options"] == "nosniff"
     assert download.json()["content"]["title"] == PAYLOAD
+
+
+def test_record_page_lays_out_choices_and_turns_escaped(db: Database, client: TestClient) -> None:
+    mcq = make_record(
+        "mcq",
+        content={
+            "question": "Which flaw?",
+            "choices": {"A": PAYLOAD, "B": "SQL injection"},
+            "answer": "B",
+        },
+    )
+    chat = make_record(
+        "conversation",
+        content={
+            "messages": [
+                {"role": "user", "content": "What is XSS?"},
+                {"role": "assistant", "content": PAYLOAD},
+            ]
+        },
+    )
+    _add(db, mcq, chat)
+    sign_in(client, "a-viewer")
+    page = client.get(f"/records/{mcq.id}").text
+    assert "A. &lt;img src=x onerror=alert(1)&gt;\nB. SQL injection" in page
+    assert PAYLOAD not in page and '"A":' not in page
+    turns = client.get(f"/records/{chat.id}").text
+    assert "user: What is XSS?\n\nassistant: &lt;img src=x" in turns
+    # shapes not laid out stay JSON: nothing hidden
+    assert readable({"a": {"b": 1}}) == '{\n  "a": {\n    "b": 1\n  }\n}'
+    assert readable([{"role": "user", "content": "x", "extra": 1}]).startswith("[")
 
 
 def test_invisible_record_page_is_404(db: Database, client: TestClient) -> None:

@@ -16,7 +16,13 @@ import typer
 from qianmo.cli._common import actor, console, print_json, safe, workspace
 from qianmo.cli._demo_context import DemoContext
 from qianmo.errors import QianmoError
-from qianmo.ingest.sources import SYNC_JOB, parse_interval, schedule_sync, sync_source
+from qianmo.ingest.sources import (
+    SYNC_JOB,
+    WriteCounts,
+    parse_interval,
+    schedule_sync,
+    sync_source,
+)
 from qianmo.ingest.sources._sync import SYNCABLE
 from qianmo.standard import Record
 
@@ -87,6 +93,7 @@ def sync(
                 "problems": [f"{r.location}: {r.reason}" for r in result.counts.rejected],
             }
         )
+        _fail_if_unreadable(source, result.counts)
         return
     c = result.counts
     if result.input_unchanged:
@@ -103,6 +110,17 @@ def sync(
     )
     for r in c.rejected[:20]:
         console.print(f"  {safe(r.location)}: {safe(r.reason)}", soft_wrap=True)
+    _fail_if_unreadable(source, c)
+
+
+def _fail_if_unreadable(source: str, counts: WriteCounts) -> None:
+    """Exit 1 when the input held problems and not one object: most likely the wrong source
+    (a KEV file synced as ATT&CK), which a script must notice. Nothing was withdrawn."""
+    if not counts.read and counts.rejected:
+        raise QianmoError(
+            f"nothing could be read as {source} ({len(counts.rejected)} problems listed)",
+            field="SOURCE",
+        )
 
 
 def demo_data_path() -> Path:

@@ -18,9 +18,10 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qianmo.quality._minhash import ngram_hashes
+from qianmo.quality._minhash import token_ngrams
 from qianmo.quality._step import CorpusStep, Decision, StepOptions, register_step
-from qianmo.quality._text import is_mostly_cjk, tokens
+from qianmo.quality._text import is_mostly_cjk
+from qianmo.quality._tokenhash import token_hashes_of_texts
 from qianmo.standard import Record, content_text
 from qianmo.store import RecordFilter, SuiteItemRow, iter_records
 
@@ -33,9 +34,13 @@ class ContaminationOptions(StepOptions):
     )
 
 
-def grams(text: str, word_ngram: int, char_ngram: int) -> np.ndarray:
-    n = char_ngram if is_mostly_cjk(text) else word_ngram
-    return np.unique(ngram_hashes(tokens(text), n))
+def grams(texts: Sequence[str], word_ngram: int, char_ngram: int) -> list[np.ndarray]:
+    """Each text's distinct n-gram hashes: its tokens hashed for all texts at once, by the
+    same vectorised hasher near dedup uses."""
+    return [
+        np.unique(token_ngrams(th, char_ngram if is_mostly_cjk(text) else word_ngram))
+        for text, th in zip(texts, token_hashes_of_texts(texts), strict=True)
+    ]
 
 
 @dataclass
@@ -75,21 +80,23 @@ class Contamination(CorpusStep):
     name = "contamination"
     Options = ContaminationOptions
 
-    def _grams(self, text: str) -> np.ndarray:
+    def _grams(self, texts: Sequence[str]) -> list[np.ndarray]:
         o = self.options
         assert isinstance(o, ContaminationOptions)
-        return grams(text, o.word_ngram, o.char_ngram)
+        return grams(texts, o.word_ngram, o.char_ngram)
 
     def prepare(self, session: Session) -> Any:
-        index = EvalIndex()
+        items: dict[str, str] = {}  # evaluation item id → its text
         evaluation = RecordFilter.parse(["eval_only=true", "status=raw,accepted,needs_review"])
         for record in iter_records(session, evaluation):
-            index.add(record.id, self._grams(record.text()))
+            items.setdefault(record.id, record.text())
         for row in session.execute(select(SuiteItemRow.record_id, SuiteItemRow.data)):
             data = row.data or {}
             if isinstance(data.get("content"), dict) and data.get("kind"):
-                text = content_text(data["kind"], data["content"])
-                index.add(row.record_id, self._grams(text))
+                items.setdefault(row.record_id, content_text(data["kind"], data["content"]))
+        index = EvalIndex()
+        for item_id, hashes in zip(items, self._grams(list(items.values())), strict=True):
+            index.add(item_id, hashes)
         return index.freeze()
 
     def summarize(self, records: Sequence[Record]) -> list[tuple[str, Any]]:
@@ -97,10 +104,10 @@ class Contamination(CorpusStep):
         assert isinstance(o, ContaminationOptions)
         index: EvalIndex = self.state or EvalIndex()
         out: list[tuple[str, Any]] = []
-        for r in records:
-            if r.eval_only or not index.ids:
-                continue
-            mine = self._grams(r.text())
+        if not index.ids:
+            return out
+        training = [r for r in records if not r.eval_only]
+        for r, mine in zip(training, self._grams([r.text() for r in training]), strict=True):
             hits = []
             for item, shared in index.overlaps(mine).items():
                 ratio = shared / min(len(mine), index.sizes[item])

@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from qianmo.standard import Kind, Record, content_hash
+from qianmo.standard import LABEL_FIELDS, Kind, Record, content_hash
 
-# Never text: labels, enumerations and identifiers.
-NOT_TEXT = frozenset(
-    {"answer_type", "label", "language", "role", "judgement", "category", "variant", "cwe"}
-    | {"defense_id"}
-)
+# Never text for the scans and edits: labels and enumerations, and identifiers, which search
+# does read (someone looks for "CWE-79") but a PII scan or a normaliser must leave alone.
+NOT_TEXT = LABEL_FIELDS | {"cwe", "defense_id"}
 # Byte-exact material: code and attack payloads are data, and one changed byte changes them.
 VERBATIM: dict[Kind, frozenset[str]] = {
     Kind.CODE: frozenset({"code", "fix"}),

@@ -2,6 +2,7 @@
 
 from qianmo.standard._content import (
     CONTENT_MODELS,
+    LABEL_FIELDS,
     CodeContent,
     ConversationContent,
     DocumentContent,
@@ -42,6 +43,7 @@ from qianmo.standard._validate import FieldProblem, RecordInvalid, validate_reco
 
 __all__ = [
     "CONTENT_MODELS",
+    "LABEL_FIELDS",
     "STANDARD_VERSION",
     "TLP",
     "Classification",

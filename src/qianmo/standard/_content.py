@@ -158,7 +158,8 @@ Content = (
 )
 
 
-_NOT_TEXT = frozenset(
+# Labels and enumerations: never prose, so neither searched nor scanned nor edited.
+LABEL_FIELDS = frozenset(
     {"answer_type", "label", "language", "role", "judgement", "category", "variant"}
 )
 
@@ -167,7 +168,7 @@ def content_text(kind: Kind | str, content: dict[str, Any]) -> str:
     """All human-readable text of a content, joined: what search, dedup and PII scans read."""
     parts: list[str] = []
     for key, value in content.items():
-        if key in _NOT_TEXT:
+        if key in LABEL_FIELDS:
             continue
         if value.__class__ is str:  # most fields are plain text: no call for them (export)
             if value:

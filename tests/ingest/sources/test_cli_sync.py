@@ -49,6 +49,12 @@ def test_sync_since_and_errors(cli, tmp_path: Path) -> None:  # type: ignore[no-
     unknown = cli("sync", "cybermetric", str(FIX / "bench" / "cybermetric.json"))
     assert unknown.code == 1 and "unknown source" in unknown.err
     assert cli("sync", "cve", str(tmp_path / "missing")).code == 1
+    # the wrong source for the file: its problem listed, exit 1, nothing withdrawn
+    wrong = cli("sync", "attack", str(FIX / "kev.json"))
+    assert wrong.code == 1 and "nothing could be read as attack" in wrong.err
+    assert "not a STIX object or bundle" in wrong.out and "Traceback" not in wrong.err
+    as_json = cli("sync", "cve", str(FIX / "kev.json"), "--json")
+    assert as_json.code == 1 and json.loads(as_json.out)["withdrawn"] == 0
 
 
 def test_sync_every_queues_a_recurring_job(cli) -> None:  # type: ignore[no-untyped-def]

@@ -253,7 +253,7 @@ class _Run:
                 # named by what the input holds, before `since` filtered it
                 name = inp.objects[0].record.source.name if inp.objects else self._source_name()
                 counts.withdrawn += withdraw_missing(
-                    s, name, seen, actor=self.actor, reason="withdrawn upstream"
+                    s, name, inp.label, seen, actor=self.actor, reason="withdrawn upstream"
                 )
             if inp.mirror is not None and since is None:
                 save_state(s, self.fmt.name, *inp.mirror, import_id)

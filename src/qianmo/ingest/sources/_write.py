@@ -19,6 +19,7 @@ from qianmo.ingest.sources._derive import derive_items
 from qianmo.ingest.sources._kev import KEV_MARK
 from qianmo.standard import LineageStep, Record, Status, canonical_json
 from qianmo.store import (
+    ImportRow,
     PreparedCache,
     RecordRow,
     add_records,
@@ -412,9 +413,15 @@ def _derived_of(session: Session, roots: Sequence[str]) -> dict[str, list[dict[s
 
 
 def withdraw_missing(
-    session: Session, source_name: str, seen: set[str], *, actor: str, reason: str
+    session: Session, source_name: str, mirror: str, seen: set[str], *, actor: str, reason: str
 ) -> int:
     """Withdraw documents of a source that upstream no longer has, and their items.
+
+    Only documents this mirror brought in count: those first imported from `mirror` (the
+    import's resolved path) or from a file under it. Two folders of one source (OSV advisories
+    of two ecosystems, the demo's CVEs beside a cvelistV5 checkout) are two mirrors, and
+    syncing one withdraws nothing of the other. A record's import id is the import that added
+    it; later versions keep it.
 
     The gone documents are one set-difference query — the source's held documents whose
     original id is not in a temporary table of the seen ids — so no list of every held id comes
@@ -438,6 +445,12 @@ def withdraw_missing(
             RecordRow.kind == "document",
             RecordRow.status != Status.WITHDRAWN.value,
             RecordRow.original_id.is_not(None),
+            RecordRow.import_id.in_(
+                select(ImportRow.id).where(
+                    (ImportRow.file_name == mirror)
+                    | ImportRow.file_name.startswith(mirror.rstrip("/") + "/", autoescape=True)
+                )
+            ),
             RecordRow.original_id.not_in(select(table.c.original_id)),
             ~RecordRow.original_id.contains("#", autoescape=True),
         )

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 
 from qianmo.annotate import Question
 from qianmo.standard import Record, load_taxonomy
+from qianmo.web.pages._readable import as_json, readable
 
 FIELD_PREFIX = "q."
 # Keys that also pick an answer of a preference question (besides 1, 2, 3).
@@ -53,7 +54,7 @@ def _initial(q: Question, record: Record, given: Any) -> str:
     if given is not None:
         return given if isinstance(given, str) else orjson.dumps(given).decode()
     if q.type == "rewrite":
-        return field_text(record.content.get(q.field, ""))
+        return as_json(record.content.get(q.field, ""))
     return ""
 
 
@@ -85,15 +86,8 @@ def answers_of(form: FormData, questions: list[Question]) -> dict[str, Any]:
     return out
 
 
-def field_text(value: Any) -> str:
-    """A content field as plain text for <pre>: strings as they are, the rest as JSON."""
-    if isinstance(value, str):
-        return value
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
-
-
 def content(record: Record) -> list[tuple[str, str]]:
-    return [(k, field_text(v)) for k, v in record.content.items()]
+    return [(k, readable(v)) for k, v in record.content.items()]
 
 
 def taxonomy_codes(questions: list[Question]) -> list[tuple[str, str]]:
@@ -119,4 +113,4 @@ def answer_text(answer: Any) -> str:
         return str(answer["diff"])
     if isinstance(answer, dict) and answer.get("keep"):
         return "(keep)"
-    return field_text(answer)
+    return as_json(answer)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 import orjson
@@ -14,18 +14,12 @@ from qianmo.store import RecordFilter
 from qianmo.web._deps import CurrentUser, DbDep, SessionDep
 from qianmo.web._services import browse, fetch_record, record_versions
 from qianmo.web._templates import NavItem, render
+from qianmo.web.pages._readable import readable
 
 router = APIRouter()
 NAV = [NavItem("Records", "/records", order=10), NavItem("Jobs", "/jobs", order=90)]
 FILTER_FIELDS = ("kind", "lang", "domain", "org", "source", "status", "tlp")
 Text = Annotated[str, Query(max_length=200)]
-
-
-def _field_text(value: Any) -> str:
-    """A content field as plain text for <pre>: strings as they are, the rest as JSON."""
-    if isinstance(value, str):
-        return value
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
 
 
 @router.get("/records")
@@ -78,7 +72,7 @@ def record_page(
     request: Request, record_id: str, user: CurrentUser, db: DbDep, session: SessionDep
 ) -> Response:
     record = fetch_record(db, session, user, record_id)
-    fields = [(k, _field_text(v)) for k, v in record.content.items()]
+    fields = [(k, readable(v)) for k, v in record.content.items()]
     return render(
         request,
         "record.html",

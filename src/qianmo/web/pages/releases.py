@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from qianmo.circulate import USES, visible_releases
 from qianmo.store import get_artifact, permits
 from qianmo.web._deps import CurrentUser, DbDep, SessionDep
+from qianmo.web._markdown import split_front_matter
 from qianmo.web._releases import MANAGE, ReleaseSpec, check_release, check_summary, fetch_release
 from qianmo.web._releases import start_build as queue_build
 from qianmo.web._security import check_csrf
@@ -102,10 +103,18 @@ def release_page(
 ) -> Response:
     row = fetch_release(db, session, user, name, version)
     card = get_artifact(session, row.card_artifact or "").data.decode("utf-8")
+    front_matter, body = split_front_matter(card)
     request_shown = {k: v for k, v in row.request.items() if k != "directory"}
     api = f"/api/v1/releases/{row.name}/{row.version}"
     return render(
         request,
         "release.html",
-        {"r": row, "s": row.summary, "req": request_shown, "card": card, "api": api},
+        {
+            "r": row,
+            "s": row.summary,
+            "req": request_shown,
+            "front_matter": front_matter,
+            "card_body": body,
+            "api": api,
+        },
     )
