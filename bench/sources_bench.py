@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import json
 import resource
 import shutil
@@ -96,16 +97,29 @@ WORDS = [
 ]
 
 
+def _settled() -> None:
+    """Collect before a timed run, so no full collection owed by earlier work lands inside it.
+
+    The bench repeats imports and their floors in one process, and a full pass over its heap
+    (~90 ms at ~190,000 objects) fell inside one of the ATT&CK sample's 20 timed floor runs on
+    `main` and in none on a branch that allocated a little less, moving the floor's mean by
+    ~4.5 ms a run (~13 %) either way: a ratio that said more about where the collector ran
+    than about either importer (gc.callbacks; docs/sources.md#performance)."""
+    gc.collect()
+
+
 def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     """The result and the CPU seconds of this process (user + system) it took: the machine is
     shared, so wall time measures the neighbours as much as us. SQLite runs in-process, so its
     work and its syscalls are counted too; waiting for the disk is not."""
+    _settled()
     start = time.process_time()
     out = fn()
     return out, time.process_time() - start
 
 
 def _timed_wall(fn: Callable[[], Any]) -> tuple[Any, float, float]:
+    _settled()
     start, cpu = time.perf_counter(), time.process_time()
     out = fn()
     return out, time.process_time() - cpu, time.perf_counter() - start

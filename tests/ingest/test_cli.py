@@ -22,7 +22,13 @@ def test_ingest_reports_bad_rows_and_imports_show_keeps_them(cli, tmp_path: Path
     assert "3 read, 2 added, 0 already held, 1 rejected" in r.out
     assert f"{path}:2: content.answer: is required" in r.out
     listed = json.loads(cli("imports", "list", "--json").out)
-    assert listed[0]["counts"] == {"read": 3, "added": 2, "duplicates": 0, "rejected": 1}
+    assert listed[0]["counts"] == {
+        "read": 3,
+        "added": 2,
+        "duplicates": 0,
+        "updated": 0,
+        "rejected": 1,
+    }
     shown = cli("imports", "show", listed[0]["id"])
     assert f"{path}:2: content.answer: is required" in shown.out
     assert "[bold]x[/bold]" in shown.out  # data is escaped, not rendered as markup

@@ -65,3 +65,28 @@ def test_remove_relations_of_many_children(db: Database) -> None:
         assert remove_relations_of(s, [("cwe", "CWE-79"), ("cwe", "CWE-89"), ("cwe", "x")]) == 2
     with db.read() as s:
         assert sorted(all_relations(s)) == sorted([edges[2], edges[3]])
+
+
+def test_add_relations_counts_only_new_edges_across_schemes(db: Database) -> None:
+    first = [("cwe", f"CWE-{n}", "ChildOf", "CWE-1") for n in range(2, 5)]  # 3: a padded list
+    more = [*first[:2], ("cwe", "CWE-9", "ChildOf", "CWE-1"), ("attack", "T1", "tactic-of", "TA1")]
+    with db.write() as s:
+        assert add_relations(s, first, source="cwe") == 3
+        assert add_relations(s, more, source="cwe") == 2
+        assert add_relations(s, more) == 0
+    with db.read() as s:
+        assert sorted(all_relations(s)) == sorted({*first, *more})
+
+
+def test_add_records_takes_the_held_keys_its_caller_looked_up(db: Database) -> None:
+    a = make_record(source={"name": "src", "original_id": "a"})
+    b = make_record(source={"name": "src", "original_id": "b"})
+    with db.write() as s:
+        result = add_records(s, [a, b], actor="t", held={("src", "a")})
+    assert (result.added, result.duplicates) == ([b.id], [a.id])
+    # a record without an original id: the held keys are not enough, the store is asked
+    c = make_record(source={"name": "src"}, content={"text": "no original id"})
+    again = make_record(source={"name": "src"}, content={"text": "no original id"})
+    with db.write() as s:
+        assert add_records(s, [c], actor="t").added == [c.id]
+        assert add_records(s, [again], actor="t", held=set()).duplicates == [again.id]

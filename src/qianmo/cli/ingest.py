@@ -104,7 +104,7 @@ def ingest(
             _report(summary)
     if as_json:
         print_json([s.to_dict() for s in summaries])
-    if not any(s.added or s.duplicates for s in summaries):
+    if not any(s.added or s.duplicates or s.updated for s in summaries):
         rejected = sum(s.rejected for s in summaries)
         raise QianmoError(f"nothing could be read as a record ({rejected} rejected rows kept)")
 

@@ -25,6 +25,7 @@ from qianmo.errors import QianmoError
 from qianmo.ingest._convert import Defaults, build_record, raw_text
 from qianmo.ingest._mapping import Mapping
 from qianmo.ingest._registry import ReadOptions, Row, read_rows
+from qianmo.ingest._terms import apply_terms, stated_terms
 from qianmo.standard import FieldProblem, Record, new_id, utcnow
 from qianmo.store import (
     Database,
@@ -70,7 +71,8 @@ class ImportSummary:
     read: int = 0
     added: int = 0
     duplicates: int = 0
-    # Records that got a new version (a source re-synced); generic files only add.
+    # Records that got a new version: a source re-synced, or a generic file ingested again
+    # under other terms (_terms.py)
     updated: int = 0
     rejected: int = 0
     resumed: bool = False
@@ -86,6 +88,7 @@ class ImportSummary:
             "read": self.read,
             "added": self.added,
             "duplicates": self.duplicates,
+            "updated": self.updated,
             "rejected": self.rejected,
             "position": position,
         }
@@ -190,8 +193,17 @@ def _write_batch(
         result = add_records(
             s, records, actor=run.actor, import_id=summary.import_id, action="ingest"
         )
+        held = set(result.duplicates)
+        updated = apply_terms(
+            s,
+            [r for r in records if r.id in held],
+            terms=stated_terms(run.options.org, run.options.license, run.options.tlp),
+            import_id=summary.import_id,
+            actor=run.actor,
+        )
         summary.added += len(result.added)
-        summary.duplicates += len(result.duplicates)
+        summary.updated += updated
+        summary.duplicates += len(result.duplicates) - updated
     if rejects:
         s.execute(insert(RejectedRowRow), rejects)
         summary.rejected += len(rejects)
@@ -271,6 +283,7 @@ def _open_import(run: Run, sha: str, job_id: str | None) -> tuple[ImportSummary,
                 read=c.get("read", 0),
                 added=c.get("added", 0),
                 duplicates=c.get("duplicates", 0),
+                updated=c.get("updated", 0),
                 rejected=c.get("rejected", 0),
                 resumed=True,
             )

@@ -145,24 +145,33 @@ def add_records(
     actor: str,
     import_id: str | None = None,
     action: str = "records.add",
+    held: set[tuple[str, str]] | None = None,
 ) -> AddResult:
     """Insert new records (version 1) in the caller's transaction, skipping ones already held.
 
     A record is already held when its source holds the same original id, or, for records
     without one, the same content: ingesting the same file twice adds nothing. Two distinct
     submissions that happen to say the same thing are both kept, for exact dedup to settle
-    with a stated reason rather than vanish here.
+    with a stated reason rather than vanish here. `held`: the (source, original id) pairs of
+    these records the caller has just looked up in this transaction (a source sync does, with
+    prepared statements), so they are not looked up again; it is used only when every record
+    has an original id.
     """
     result = AddResult()
     if not records:
         return result
-    by_hash, by_original = _existing_keys(session, records)
+    by_hash: set[Any]
+    by_original: set[Any]
+    if held is not None and all(r.source.original_id for r in records):
+        by_hash, by_original = set(), set(held)
+    else:
+        by_hash, by_original = _existing_keys(session, records)
     rows, versions = [], []
     for rec in records:
         key_hash = (rec.source.name, rec.content_hash)
         key_orig = (rec.source.name, rec.source.original_id)
-        held = key_orig in by_original if rec.source.original_id else key_hash in by_hash
-        if held:
+        is_held = key_orig in by_original if rec.source.original_id else key_hash in by_hash
+        if is_held:
             result.duplicates.append(rec.id)
             continue
         by_hash.add(key_hash)

@@ -103,3 +103,46 @@ def test_cli_says_why_it_skipped(cli, tmp_path: Path) -> None:  # type: ignore[n
     assert summary["updated"] > 0 and summary["input_unchanged"] is False
     records = json.loads(cli("records", "list", "--json").out)
     assert records and {r["source"]["license"] for r in records} == {"Apache-2.0"}
+
+
+def _texts(db: Database, source: str) -> set[str]:
+    with db.read() as s:
+        rows = s.execute(select(RecordRow.data).where(RecordRow.source_name == source)).scalars()
+        return {json.dumps(r["content"], sort_keys=True) for r in rows}
+
+
+def test_bytes_seen_before_are_read_again_after_other_bytes(db: Database, tmp_path: Path) -> None:
+    """A, then B, then A again: the last import read B, so the records hold B and A is read
+    (the skip compares with the latest import of the path, not with any import of A)."""
+    path = tmp_path / "cybermetric.json"
+    a = (FIX / "bench" / "cybermetric.json").read_bytes()
+    b = a.replace(b'"C": "22"', b'"C": "2222"')
+    assert a != b
+    path.write_bytes(a)
+    run_ingest(db, path, IngestOptions(), actor="t")
+    held_a = _texts(db, "cybermetric")
+    path.write_bytes(b)
+    assert run_ingest(db, path, IngestOptions(), actor="t").updated == 1
+    assert _texts(db, "cybermetric") != held_a
+    path.write_bytes(a)
+    back = run_ingest(db, path, IngestOptions(), actor="t")
+    assert not back.input_unchanged and back.updated == 1
+    assert _texts(db, "cybermetric") == held_a
+    assert run_ingest(db, path, IngestOptions(), actor="t").input_unchanged
+
+
+def test_sync_of_bytes_seen_before_after_other_bytes(db: Database, tmp_path: Path) -> None:
+    path = tmp_path / "kev.json"
+    a = (FIX / "kev.json").read_bytes()
+    b = a.replace(b"reflected XSS", b"stored XSS")
+    assert a != b
+    path.write_bytes(a)
+    sync_source(db, "kev", path, actor="t")
+    held_a = _texts(db, "cve")
+    path.write_bytes(b)
+    assert sync_source(db, "kev", path, actor="t").counts.updated == 1
+    path.write_bytes(a)
+    back = sync_source(db, "kev", path, actor="t")
+    assert not back.input_unchanged and back.counts.updated == 1
+    assert _texts(db, "cve") == held_a
+    assert sync_source(db, "kev", path, actor="t").input_unchanged

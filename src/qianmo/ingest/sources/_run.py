@@ -80,15 +80,14 @@ _IMPORTS: Table = ImportRow.__table__  # type: ignore[assignment]
 # cost more than the statements. The look-up took 1.46 → 0.44 ms of the ATT&CK sample's import,
 # and the row (the ORM's INSERT at the start and UPDATE at the end, now one INSERT) 1.7 ms
 # less (CPU, mean of 60 imports).
-_LAST_SAME_INPUT = Prepared(
-    select(_IMPORTS.c.counts, _IMPORTS.c.options)
+_LAST_INPUT = Prepared(
+    select(_IMPORTS.c.sha256, _IMPORTS.c.counts, _IMPORTS.c.options)
     .where(
         _IMPORTS.c.format == arg("format"),
         _IMPORTS.c.file_name == arg("file_name"),
-        _IMPORTS.c.sha256 == arg("sha256"),
         _IMPORTS.c.status == "done",
     )
-    .order_by(_IMPORTS.c.created_at.desc())
+    .order_by(_IMPORTS.c.created_at.desc(), _IMPORTS.c.id.desc())
     .limit(1)
 )
 _ADD_IMPORT = Prepared(insert(_IMPORTS).values({c.name: arg(c.name) for c in _IMPORTS.columns}))
@@ -97,15 +96,14 @@ _ADD_IMPORT = Prepared(insert(_IMPORTS).values({c.name: arg(c.name) for c in _IM
 def _unchanged_input(
     db: Database, fmt: str, label: str, digest: str, options: dict[str, Any]
 ) -> dict[str, Any] | None:
-    """The counts of the last finished import of exactly these bytes, if it ran with the same
-    output options (other options write other records: the input is read again)."""
+    """The counts of the latest finished import of this input, if it read exactly these bytes
+    with the same output options. The latest, not any import of these bytes: after A, B and A
+    again, the records hold B, and A has to be read."""
     with db.lookups() as s:
-        row = _LAST_SAME_INPUT.on_session(
-            s, {"format": fmt, "file_name": label, "sha256": digest}
-        ).first()
-    if row is None or output_options(row[1]) != output_options(options):
+        row = _LAST_INPUT.on_session(s, {"format": fmt, "file_name": label}).first()
+    if row is None or row[0] != digest or output_options(row[2]) != output_options(options):
         return None
-    return dict(row[0])
+    return dict(row[1])
 
 
 def _row_options(options: dict[str, Any], since: datetime | None) -> dict[str, Any]:
@@ -160,7 +158,7 @@ def _read(
     counts: WriteCounts,
 ) -> _Input:
     """Read the input once, file by file: of a mirror folder only the changed files, other
-    input whole unless its bytes and output options match the last import of those bytes
+    input whole unless its bytes and output options match its latest import
     (`fresh`: read and compare anyway)."""
     # Named by the resolved path: `qianmo ingest` runs from the absolute path, `qianmo sync` from
     # the path as typed, and the same file has to be the same input for both.
@@ -199,7 +197,7 @@ def import_source(
 
     Unchanged objects are skipped, changed ones get a new version; with `withdraw_absent`, the
     source's documents that the input no longer holds are withdrawn (a full mirror's sync).
-    Input whose bytes match the last finished import of those bytes, and whose output options
+    Input whose bytes match the latest finished import of that input, and whose output options
     (licence, TLP, org, source name) match that import's, is skipped unread unless `force`; in
     a mirror folder, so is each unchanged file read under the same options. `job_id` names the
     job that ran the import on its row.
