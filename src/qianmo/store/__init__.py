@@ -61,7 +61,7 @@ from qianmo.store._backup import (
     table_counts,
 )
 from qianmo.store._bulk import insert_rows
-from qianmo.store._db import Database, scratch_schema
+from qianmo.store._db import Database, json_text, scratch_schema
 from qianmo.store._edits import Edit, Snapshot, store_edits, write_edits
 from qianmo.store._evaluation import EvalResponseRow, EvalRunRow, LlmCacheRow
 from qianmo.store._filters import FILTER_KEYS, RecordFilter
@@ -263,6 +263,7 @@ __all__ = [
     "is_current",
     "iter_records",
     "job_handler",
+    "json_text",
     "list_jobs",
     "list_listings",
     "list_orgs",

@@ -39,7 +39,8 @@ def _writer_lock(url: str) -> WriterLock:
         return _sqlite_writers[key]
 
 
-def _json_dumps(value: Any) -> str:
+def json_text(value: Any) -> str:
+    """A value as the JSON text the engines store for it (a JSON column's serialiser)."""
     # orjson is several times faster than the standard library on the record documents that
     # every write carries (bench/ingest_bench.py); the standard library takes what orjson
     # refuses (integers beyond 64 bits), so nothing that could be stored before is refused now.
@@ -56,7 +57,7 @@ def _json_loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
-JSON_CODEC: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": _json_loads}
+JSON_CODEC: dict[str, Any] = {"json_serializer": json_text, "json_deserializer": _json_loads}
 
 
 def _sqlite_engine(url: str) -> Engine:
