@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    any_,
     cast,
     func,
     insert,
@@ -76,7 +77,6 @@ def label_row(
 
 # One per set of active question versions; a campaign's set changes when a question is added.
 _FILLS = PreparedCache(size=256)
-_ALL_IN_ONE = PreparedCache(size=256)
 
 
 def _fill(question_ids: tuple[str, ...]) -> Prepared:
@@ -123,10 +123,13 @@ def _in_steps(
     return Counted(len(filled), status)
 
 
-def _build_all_in_one(question_ids: tuple[str, ...]) -> Any:
+def _build_all_in_one() -> Any:
     """(leases ended, slots filled, the annotator's status): the four writes in one statement.
-    The fill reads the ended lease, so it runs after it (the order `end_lease` locks in);
-    the given answers come as arrays, one element per active question version."""
+    The fill reads the ended lease, so it runs after it (the order `end_lease` locks in).
+    The active question versions and the answers given come as arrays, one element per
+    version, so the statement's text is the same for every campaign: one statement, and one
+    prepared plan per connection, for all of them."""
+    qids = arg("qids", ARRAY(String()))
     at = arg("at", DateTime(timezone=True))
     ended = (
         update(ASSIGNMENTS)
@@ -140,16 +143,14 @@ def _build_all_in_one(question_ids: tuple[str, ...]) -> Any:
         .where(
             SLOTS.c.assignment_id.in_(select(ended.c.id)),
             SLOTS.c.state == "leased",
-            SLOTS.c.question_id.in_(question_ids),
+            SLOTS.c.question_id == any_(qids),
         )
         .values(state="done", lease_expires=None)
         .returning(SLOTS.c.question_id, SLOTS.c.slot)
         .cte("filled")
     )
     given = (
-        func.unnest(
-            arg("qids", ARRAY(String())), arg("ids", ARRAY(String())), arg("answers", ARRAY(Text()))
-        )
+        func.unnest(qids, arg("ids", ARRAY(String())), arg("answers", ARRAY(Text())))
         .table_valued("qid", "id", "answer")
         .render_derived("given")
     )
@@ -194,12 +195,14 @@ def _build_all_in_one(question_ids: tuple[str, ...]) -> Any:
     ).add_cte(labels)
 
 
+ALL_IN_ONE = Prepared(_build_all_in_one())
+
+
 def _in_one(
     conn: Connection, info: CampaignInfo, lease: Lease, checked: dict[str, Any], ms: int | None
 ) -> Counted:
-    qids = tuple(info.question_ids)
-    stmt = _ALL_IN_ONE.get(qids, lambda: _build_all_in_one(qids))
-    ended, filled, status = stmt.run(
+    qids = info.question_ids
+    ended, filled, status = ALL_IN_ONE.run(
         conn,
         {
             "aid": lease.id,
@@ -208,7 +211,7 @@ def _in_one(
             "uid": lease.annotator_id,
             "ms": ms,
             "at": utcnow(),
-            "qids": list(qids),
+            "qids": qids,
             "ids": [new_id() for _ in qids],
             "answers": [json_text(checked[q.name]) for _, q in info.questions],
         },
