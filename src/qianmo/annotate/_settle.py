@@ -147,7 +147,6 @@ _SETTLED = Prepared(
     .values(state="settled", result=arg("result"), reviewer=None, settled_at=arg("at"))
 )
 _TO_REVIEW = Prepared(update(ITEMS).where(ITEMS.c.id == arg("item")).values(state="review"))
-_ITEM_OF = Prepared(select(ITEMS.c.record_id, ITEMS.c.state).where(ITEMS.c.id == arg("item")))
 
 
 def settle_if_complete(
@@ -155,20 +154,21 @@ def settle_if_complete(
     campaign: Campaign,
     questions: Sequence[tuple[str, Question]],
     item_id: str,
+    record_id: str,
     *,
     audit_later: list[Entry],
+    write_later: list[tuple[Prepared, dict[str, Any]]],
 ) -> str:
-    """After the submit that filled an item's last slot: settle it, or send it to review.
+    """After the submit that filled the last slot of an open item (`record_id` its record):
+    settle it, or send it to review.
 
-    Once per k submits, so it is kept to a few statements: the labels, the record, its status
-    (as `set_status` does it), the item. A result that edits the record takes `write_back`.
-    The status change's audit entry is added to `audit_later` for the caller to append last
-    (`audit_and_commit`) instead of locking the chain's head here.
+    Once per k submits, so it is kept to a few statements: the labels and the record are read
+    here; the record's new status (as `set_status` does it) and the item's are writes that
+    return nothing, added to `write_later`, and the status change's audit entry to
+    `audit_later`, for the caller to run with the COMMIT (`audit_and_commit`: on PostgreSQL
+    one round trip for all). A result that edits the record takes `write_back`.
     """
     conn = session.connection()
-    record_id, state = _ITEM_OF.run(conn, {"item": item_id}).one()
-    if state != "open":
-        return str(state)
     labels = item_labels(session, item_id)
     agreed, result = _agreement(questions, labels, campaign.config.agreement)
     now = utcnow()
@@ -186,7 +186,9 @@ def settle_if_complete(
     data = dict(_RECORD_DATA.run(conn, {"id": record_id}).one()[0])
     data["status"] = status.value
     data["status_reason"] = f"campaign {campaign.name}: agreed by " + ", ".join(annotators)
-    _RECORD_STATUS.run(conn, {"id": record_id, "data": data, "status": status.value, "at": now})
+    write_later.append(
+        (_RECORD_STATUS, {"id": record_id, "data": data, "status": status.value, "at": now})
+    )
     audit_later.append(
         Entry(
             actor=f"campaign:{campaign.name}",
@@ -195,5 +197,5 @@ def settle_if_complete(
             object_ids=[record_id],
         )
     )
-    _SETTLED.run(conn, {"item": item_id, "result": result, "at": now})
+    write_later.append((_SETTLED, {"item": item_id, "result": result, "at": now}))
     return "settled"

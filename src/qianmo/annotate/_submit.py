@@ -146,7 +146,7 @@ _DECREMENT = Prepared(
     update(ITEMS)
     .where(ITEMS.c.id == arg("item"))
     .values(remaining=ITEMS.c.remaining - arg("n"))
-    .returning(ITEMS.c.remaining, ITEMS.c.state)
+    .returning(ITEMS.c.remaining, ITEMS.c.state, ITEMS.c.record_id)
 )
 
 
@@ -195,17 +195,26 @@ def count_and_commit(s: Session, stored: Stored, user: str) -> Submitted:
     one round trip (`audit_and_commit`). The caller's `db.write()` block does nothing after."""
     info, lease = stored.info, stored.lease
     entries: list[Entry] = []
+    writes: list[tuple[Prepared, dict[str, Any]]] = []
     state = "gold"
     if not lease.gold:
         conn = s.connection()
-        remaining, state = _DECREMENT.run(conn, {"item": lease.item_id, "n": stored.labels}).one()
+        remaining, state, record_id = _DECREMENT.run(
+            conn, {"item": lease.item_id, "n": stored.labels}
+        ).one()
         if remaining <= 0 and state == "open":
             campaign = Campaign(info.id, info.name, info.status, info.config)
             state = settle_if_complete(
-                s, campaign, info.questions, lease.item_id, audit_later=entries
+                s,
+                campaign,
+                info.questions,
+                lease.item_id,
+                record_id,
+                audit_later=entries,
+                write_later=writes,
             )
     entries.append(Entry(user, "annotate.label", "annotation_item", [lease.item_id]))
-    audit_and_commit(s, entries)
+    audit_and_commit(s, entries, before=writes)
     return Submitted(lease.item_id, stored.labels, state, stored.annotator_status)
 
 
