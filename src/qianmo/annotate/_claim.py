@@ -298,6 +298,20 @@ def _claim_statement(info: CampaignInfo, viewer: Viewer, dialect: str, variant: 
     return _STATEMENTS.get(key, lambda: _build_claim(info, viewer, dialect, variant))
 
 
+def _none(dialect: str, *where: Any) -> Any:
+    """No row meets `where` (correlated with the slot being considered).
+
+    On PostgreSQL an OFFSET keeps the planner from turning the check into an anti-join: it
+    stays a lookup per slot considered, through the unique index on (item, question, person).
+    As an anti-join, planned while the labels and leases tables were small (every connection's
+    plan is made on its first claims and kept), PostgreSQL read all of this person's labels or
+    leases for each claim: work that grows with the tables, however few slots the claim
+    considers before it stops at the first fit."""
+    if dialect != "postgresql":
+        return ~exists().where(*where)
+    return ~exists(select(literal(1)).where(*where).offset(0))
+
+
 def _build_claim(info: CampaignInfo, viewer: Viewer, dialect: str, variant: str) -> Any:
     free, mine = SLOTS.alias("free"), SLOTS.alias("mine")
     passed = ("discarded", "skipped") if variant == "first" else ("discarded",)
@@ -308,17 +322,20 @@ def _build_claim(info: CampaignInfo, viewer: Viewer, dialect: str, variant: str)
         ),
         ITEMS.c.state == "open",
         visible_condition(viewer, name_as_arg=True),
-        ~exists().where(
+        _none(
+            dialect,
             mine.c.item_id == free.c.item_id,
             mine.c.question_id == free.c.question_id,
             mine.c.annotator_id == arg("uid"),
         ),
-        ~exists().where(
+        _none(
+            dialect,
             LABELS.c.item_id == free.c.item_id,
             LABELS.c.question_id == free.c.question_id,
             LABELS.c.annotator_id == arg("uid"),
         ),
-        ~exists().where(
+        _none(
+            dialect,
             ASSIGNMENTS.c.item_id == free.c.item_id,
             ASSIGNMENTS.c.annotator_id == arg("uid"),
             ASSIGNMENTS.c.state.in_(passed),
