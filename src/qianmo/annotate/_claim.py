@@ -21,9 +21,12 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    ARRAY,
     Connection,
     Select,
+    String,
     and_,
+    any_,
     exists,
     func,
     insert,
@@ -124,7 +127,7 @@ _leases_held = (
 )
 # The user, their memberships and their organisations' partners (as `load_viewer`), their
 # standing in the campaign and whether they hold a lease there: one round trip instead of five.
-_WHO = Prepared(
+WHO = Prepared(
     select(
         USERS.c.id,
         USERS.c.is_active,
@@ -155,7 +158,7 @@ def who(
 ) -> tuple[str, Viewer, Standing | None, int]:
     """The user's id, viewer, standing and number of leases held, if they may take part in the
     campaign with `roles`."""
-    rows = _WHO.run(conn, {"cid": info.id, "user": user}).rows
+    rows = WHO.run(conn, {"cid": info.id, "user": user}).rows
     if not rows or not rows[0][1]:
         raise NotFound(f"no active user {user!r}", object_id=user)
     uid, _, _, _, _, status, labelled, gold_seen, leases = rows[0]
@@ -288,7 +291,7 @@ def _task(
 _STATEMENTS = PreparedCache(size=512)
 
 
-def _claim_statement(info: CampaignInfo, viewer: Viewer, dialect: str, variant: str) -> Prepared:
+def claim_statement(info: CampaignInfo, viewer: Viewer, dialect: str, variant: str) -> Prepared:
     """UPDATE one free (or expired) slot to leased for this annotator, returning it.
 
     Variants: `first` skips items the annotator skipped; `again` lets them come back after
@@ -321,7 +324,7 @@ def _build_claim(info: CampaignInfo, viewer: Viewer, dialect: str, variant: str)
             and_(free.c.state == "leased", free.c.lease_expires < arg("now")),
         ),
         ITEMS.c.state == "open",
-        visible_condition(viewer, name_as_arg=True),
+        visible_condition(viewer, name_as_arg=True, orgs_as_arrays=dialect == "postgresql"),
         _none(
             dialect,
             mine.c.item_id == free.c.item_id,
@@ -346,7 +349,14 @@ def _build_claim(info: CampaignInfo, viewer: Viewer, dialect: str, variant: str)
     else:
         # Only the active question versions: slots of a replaced version may still be leased
         # when it is replaced, and must not come back when that lease ends.
-        where += [ITEMS.c.campaign_id == info.id, free.c.question_id.in_(info.question_ids)]
+        # On PostgreSQL an array parameter: one statement text for every campaign
+        # (`visible_condition`'s `orgs_as_arrays`).
+        active = (
+            free.c.question_id == any_(arg("qids", ARRAY(String())))
+            if dialect == "postgresql"
+            else free.c.question_id.in_(info.question_ids)
+        )
+        where += [ITEMS.c.campaign_id == info.id, active]
     # Walk the campaign's open items in order (their index) and stop at the first fit; a filter
     # on the slots' campaign would have SQLite read and sort every slot of the campaign.
     pick: Select[Any] = (
@@ -418,18 +428,18 @@ def _lease_slots(
     (item, the question versions held, the item's record when the claim read it)."""
     first = None
     for variant in ("first", "again"):
-        stmt = _claim_statement(info, viewer, dialect, variant)
+        stmt = claim_statement(info, viewer, dialect, variant)
         first = stmt.run(conn, params).first()
         if first is not None:
             break
     if first is None:
         return None
     item_id, held = first[0], {first[1]}
-    more = _claim_statement(info, viewer, dialect, "more")
+    more = claim_statement(info, viewer, dialect, "more")
     for qid in info.question_ids:
         if qid not in held and more.run(conn, {**params, "item": item_id, "qid": qid}).first():
             held.add(qid)
-    # on PostgreSQL the first claim also wrote the lease and read the record (`_claim_statement`)
+    # on PostgreSQL the first claim also wrote the lease and read the record (`claim_statement`)
     return item_id, held, first[2] if dialect == "postgresql" else None
 
 
@@ -539,7 +549,8 @@ def claim_in(
             "aid": aid,
             "expires": expires,
             "now": now,
-            **access_params(viewer),
+            "qids": info.question_ids,
+            **access_params(viewer, arrays=db.dialect == "postgresql"),
         }
         picked = _lease_slots(conn, info, viewer, db.dialect, params)
         if picked is None:
@@ -590,7 +601,7 @@ def claim(db: Database, campaign: str, user: str, *, now: datetime | None = None
     )
 
 
-_LEASE_OF = Prepared(
+LEASE_OF = Prepared(
     select(
         ASSIGNMENTS.c.campaign_id,
         ASSIGNMENTS.c.item_id,
@@ -622,7 +633,7 @@ class Lease:
 def own_lease(conn: Connection, assignment_id: str, user: str) -> tuple[Lease, tuple[Any, ...]]:
     """The user's lease `assignment_id`, if it is still leased, and its campaign's row (as
     `BY_ID` reads it, for `campaign_info`): one round trip."""
-    row = _LEASE_OF.run(conn, {"aid": assignment_id, "user": user}).first()
+    row = LEASE_OF.run(conn, {"aid": assignment_id, "user": user}).first()
     if row is None or row[4] != row[5]:
         raise QianmoError("no such assignment of yours", object_id=assignment_id)
     if row[3] != "leased":

@@ -154,6 +154,15 @@ _SETTLED = Prepared(
 _TO_REVIEW = Prepared(update(ITEMS).where(ITEMS.c.id == arg("item")).values(state="review"))
 
 
+# What settling runs, with values of the right types for `warm_up` (besides `item`, `id`, `at`).
+SETTLE_STATEMENTS: tuple[tuple[Prepared, dict[str, Any]], ...] = (
+    (_LABELS_AND_RECORD, {}),
+    (_RECORD_STATUS, {"data": {}, "status": "accepted"}),
+    (_SETTLED, {"result": {}}),
+    (_TO_REVIEW, {}),
+)
+
+
 def settle_if_complete(
     session: Session,
     campaign: Campaign,

@@ -142,7 +142,7 @@ def _gold_labels(
 
 # The row lock this takes on PostgreSQL orders the submits of one item: of two people filling
 # its last slots, the second sees the first's decrement and settles the item.
-_DECREMENT = Prepared(
+DECREMENT = Prepared(
     update(ITEMS)
     .where(ITEMS.c.id == arg("item"))
     .values(remaining=ITEMS.c.remaining - arg("n"))
@@ -199,7 +199,7 @@ def count_and_commit(s: Session, stored: Stored, user: str) -> Submitted:
     state = "gold"
     if not lease.gold:
         conn = s.connection()
-        remaining, state, record_id = _DECREMENT.run(
+        remaining, state, record_id = DECREMENT.run(
             conn, {"item": lease.item_id, "n": stored.labels}
         ).one()
         if remaining <= 0 and state == "open":
