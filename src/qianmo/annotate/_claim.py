@@ -153,12 +153,20 @@ WHO = Prepared(
 )
 
 
+WhoRows = list[tuple[Any, ...]]  # WHO's rows: one per membership and partner
+
+
 def who(
-    conn: Connection, info: CampaignInfo, user: str, roles: frozenset[str]
+    conn: Connection,
+    info: CampaignInfo,
+    user: str,
+    roles: frozenset[str],
+    known: WhoRows | None = None,
 ) -> tuple[str, Viewer, Standing | None, int]:
     """The user's id, viewer, standing and number of leases held, if they may take part in the
-    campaign with `roles`."""
-    rows = WHO.run(conn, {"cid": info.id, "user": user}).rows
+    campaign with `roles`; from WHO's rows as this transaction already read them (`known`:
+    `own_lease_and_who`) or read now."""
+    rows = WHO.run(conn, {"cid": info.id, "user": user}).rows if known is None else known
     if not rows or not rows[0][1]:
         raise NotFound(f"no active user {user!r}", object_id=user)
     uid, _, _, _, _, status, labelled, gold_seen, leases = rows[0]
@@ -513,12 +521,14 @@ def claim_in(
     now: datetime,
     *,
     info: CampaignInfo | None = None,
+    known: WhoRows | None = None,
 ) -> Task | None:
     """Claim inside an open write transaction (`claim`, and a submit that asks for the next
     item); an IntegrityError means a lost race and the transaction must be retried. `info` is
-    the campaign as this transaction already read it (a submit did), saving a round trip."""
+    the campaign and `known` who is asking (WHO's rows) as this transaction already read them
+    (a submit did), each saving a round trip."""
     info = _open_campaign(db, conn, name, now) if info is None else _check_open(info, now)
-    uid, viewer, standing, leases = who(conn, info, user, LABEL_ROLES)
+    uid, viewer, standing, leases = who(conn, info, user, LABEL_ROLES, known)
     if standing is None:
         standing = _new_standing(conn, info, uid)
     if standing.status in ("paused", "failed"):
@@ -601,16 +611,18 @@ def claim(db: Database, campaign: str, user: str, *, now: datetime | None = None
     )
 
 
+# A lease, whose it is (who asks: USERS is joined by the name given) and its campaign's row.
+_LEASE_ROW = (
+    ASSIGNMENTS.c.campaign_id,
+    ASSIGNMENTS.c.item_id,
+    ASSIGNMENTS.c.gold,
+    ASSIGNMENTS.c.state,
+    ASSIGNMENTS.c.annotator_id,
+    USERS.c.id,
+    *CAMPAIGN_ROW,
+)
 LEASE_OF = Prepared(
-    select(
-        ASSIGNMENTS.c.campaign_id,
-        ASSIGNMENTS.c.item_id,
-        ASSIGNMENTS.c.gold,
-        ASSIGNMENTS.c.state,
-        ASSIGNMENTS.c.annotator_id,
-        USERS.c.id,
-        *CAMPAIGN_ROW,
-    )
+    select(*_LEASE_ROW)
     .select_from(
         ASSIGNMENTS.outerjoin(USERS, USERS.c.name == arg("user")).outerjoin(
             CAMPAIGNS,
@@ -633,13 +645,71 @@ class Lease:
 def own_lease(conn: Connection, assignment_id: str, user: str) -> tuple[Lease, tuple[Any, ...]]:
     """The user's lease `assignment_id`, if it is still leased, and its campaign's row (as
     `BY_ID` reads it, for `campaign_info`): one round trip."""
-    row = LEASE_OF.run(conn, {"aid": assignment_id, "user": user}).first()
+    return _leased(LEASE_OF.run(conn, {"aid": assignment_id, "user": user}).first(), assignment_id)
+
+
+def _leased(row: tuple[Any, ...] | None, assignment_id: str) -> tuple[Lease, tuple[Any, ...]]:
     if row is None or row[4] != row[5]:
         raise QianmoError("no such assignment of yours", object_id=assignment_id)
     if row[3] != "leased":
         raise QianmoError(f"this assignment is already {row[3]}", object_id=assignment_id)
     lease = Lease(assignment_id, row[0], row[1], bool(row[2]), row[4])
-    return lease, tuple(row[6:])
+    return lease, tuple(row[6 : len(_LEASE_ROW)])
+
+
+# LEASE_OF's columns, then WHO's for the lease's campaign: a submit that claims the next item
+# in the same transaction needs both (one round trip instead of two).
+_held = ASSIGNMENTS.alias("held")
+LEASE_AND_WHO = Prepared(
+    select(
+        *_LEASE_ROW,
+        USERS.c.id,
+        USERS.c.is_active,
+        _member_org.c.name,
+        _memberships.c.role,
+        _partner_org.c.name,
+        STATS.c.status,
+        STATS.c.labelled,
+        STATS.c.gold_seen,
+        select(func.count())
+        .where(
+            _held.c.campaign_id == ASSIGNMENTS.c.campaign_id,
+            _held.c.annotator_id == USERS.c.id,
+            _held.c.state == "leased",
+        )
+        .correlate(USERS, ASSIGNMENTS)
+        .scalar_subquery(),
+    )
+    .select_from(
+        ASSIGNMENTS.outerjoin(USERS, USERS.c.name == arg("user"))
+        .outerjoin(
+            CAMPAIGNS,
+            and_(CAMPAIGNS.c.id == ASSIGNMENTS.c.campaign_id, CAMPAIGNS.c.type == CAMPAIGN_TYPE),
+        )
+        .outerjoin(_memberships, _memberships.c.user_id == USERS.c.id)
+        .outerjoin(_member_org, _member_org.c.id == _memberships.c.org_id)
+        .outerjoin(_org_partners, _org_partners.c.org_id == _member_org.c.id)
+        .outerjoin(_partner_org, _partner_org.c.id == _org_partners.c.partner_id)
+        .outerjoin(
+            STATS,
+            and_(
+                STATS.c.campaign_id == ASSIGNMENTS.c.campaign_id,
+                STATS.c.annotator_id == USERS.c.id,
+            ),
+        )
+    )
+    .where(ASSIGNMENTS.c.id == arg("aid"))
+)
+
+
+def own_lease_and_who(
+    conn: Connection, assignment_id: str, user: str
+) -> tuple[Lease, tuple[Any, ...], WhoRows]:
+    """`own_lease`, and who is asking in the lease's campaign as WHO reads them (their rows
+    as they stand before this submit)."""
+    rows = LEASE_AND_WHO.run(conn, {"aid": assignment_id, "user": user}).rows
+    lease, campaign_row = _leased(rows[0] if rows else None, assignment_id)
+    return lease, campaign_row, [tuple(r[len(_LEASE_ROW) :]) for r in rows]
 
 
 def let_go(db: Database, assignment_id: str, user: str, *, discard: bool) -> None:

@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 from qianmo.annotate._answers import check_answer, matches_gold
 from qianmo.annotate._cache import CampaignInfo, campaign_info
 from qianmo.annotate._campaigns import Campaign
-from qianmo.annotate._claim import Lease, end_lease, item_record, own_lease
+from qianmo.annotate._claim import (
+    Lease,
+    WhoRows,
+    end_lease,
+    item_record,
+    own_lease,
+    own_lease_and_who,
+)
 from qianmo.annotate._counted import JUST_ENDED, NEW_LABEL, counted_labels, label_row
 from qianmo.annotate._counts import recount_remaining
 from qianmo.annotate._settle import settle_if_complete
@@ -159,6 +166,9 @@ class Stored:
     lease: Lease
     labels: int
     annotator_status: str
+    # Who submitted, as WHO would read them now (`store_labels(with_who=True)`), for the claim
+    # of their next item in the same transaction; None: not read (or a gold answer changed it).
+    who_rows: WhoRows | None = None
 
 
 def store_labels(
@@ -168,11 +178,18 @@ def store_labels(
     user: str,
     answers: dict[str, Any],
     duration_ms: int | None,
+    *,
+    with_who: bool = False,
 ) -> Stored:
     """The first part of a submit, inside an open write transaction: check the answers, end
-    the lease, store the labels and count them for the annotator (a gold answer is scored)."""
+    the lease, store the labels and count them for the annotator (a gold answer is scored).
+    `with_who`: the lease's query also reads who is asking, for a claim that follows."""
     conn = s.connection()
-    lease, campaign_row = own_lease(conn, assignment_id, user)
+    rows: WhoRows | None = None
+    if with_who:
+        lease, campaign_row, rows = own_lease_and_who(conn, assignment_id, user)
+    else:
+        lease, campaign_row = own_lease(conn, assignment_id, user)
     if campaign_row[0] is None:  # not an annotation campaign's lease (cannot be made so)
         raise QianmoError("no such assignment of yours", object_id=assignment_id)
     info = campaign_info(db, conn, campaign_row)
@@ -183,7 +200,16 @@ def store_labels(
         status = _score(s, info, lease.annotator_id, _gold_labels(conn, info, lease, checked))
         return Stored(info, lease, len(info.questions), status)
     counted = counted_labels(conn, info, lease, checked, duration_ms)
-    return Stored(info, lease, counted.labels, counted.annotator_status)
+    status = counted.annotator_status
+    return Stored(info, lease, counted.labels, status, _after_count(rows, status))
+
+
+def _after_count(rows: WhoRows | None, status: str) -> WhoRows | None:
+    """WHO's rows as read before a counted submit, as they stand after it: the status the
+    count returned, one more labelled, one lease fewer (this one, ended)."""
+    if not rows or rows[0][5] is None:
+        return None
+    return [(*r[:5], status, r[6] + 1, r[7], r[8] - 1) for r in rows]
 
 
 def count_and_commit(s: Session, stored: Stored, user: str) -> Submitted:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from qianmo.annotate._cache import BY_ID, BY_NAME, CampaignInfo
-from qianmo.annotate._claim import LEASE_OF, WHO, claim_statement
+from qianmo.annotate._claim import LEASE_AND_WHO, LEASE_OF, WHO, claim_statement
 from qianmo.annotate._config import CampaignConfig
 from qianmo.annotate._counted import ALL_IN_ONE
 from qianmo.annotate._settle import SETTLE_STATEMENTS
@@ -49,6 +49,7 @@ def warm_up(conn: Connection) -> None:
         (BY_NAME, nothing),
         (BY_ID, nothing),
         (LEASE_OF, nothing),
+        (LEASE_AND_WHO, nothing),
         (WHO, nothing),
         (DECREMENT, {"item": NOBODY, "n": 1}),
         (
