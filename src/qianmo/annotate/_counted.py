@@ -31,7 +31,7 @@ from sqlalchemy import (
 
 from qianmo.annotate._cache import CampaignInfo
 from qianmo.annotate._claim import Lease, end_lease
-from qianmo.annotate._tables import ASSIGNMENTS, LABELS, SLOTS, STATS
+from qianmo.annotate._tables import ASSIGNMENTS, ITEMS, LABELS, SLOTS, STATS
 from qianmo.errors import QianmoError
 from qianmo.standard import new_id, utcnow
 from qianmo.store import Prepared, PreparedCache, arg, json_text
@@ -44,6 +44,8 @@ TAKEN = "your lease expired and the item went to someone else; take the next one
 class Counted:
     labels: int
     annotator_status: str
+    # (remaining, state, record id) of the item after its count was taken, when taken here
+    item: tuple[int, str, str] | None = None
 
 
 NEW_LABEL = Prepared(insert(LABELS).values({c.name: arg(c.name) for c in LABELS.c}))
@@ -124,7 +126,11 @@ def _in_steps(
 
 
 def _build_all_in_one() -> Any:
-    """(leases ended, slots filled, the annotator's status): the four writes in one statement.
+    """(leases ended, slots filled, the annotator's status, the item's remaining count, state
+    and record): the five writes in one statement. Taking the labels off the item's count
+    locks its row until commit, so the submits of one item queue there from this statement
+    on (`count_and_commit` took it after the claim, a round trip later: one round trip more
+    a label than holding it across the claim cost).
     The fill reads the ended lease, so it runs after it (the order `end_lease` locks in).
     The active question versions and the answers given come as arrays, one element per
     version, so the statement's text is the same for every campaign: one statement, and one
@@ -188,10 +194,21 @@ def _build_all_in_one() -> Any:
         .returning(STATS.c.status)
         .cte("counted")
     )
+    n_filled = select(func.count()).select_from(filled).scalar_subquery()
+    item = (
+        update(ITEMS)
+        .where(ITEMS.c.id == arg("item", String()))
+        .values(remaining=ITEMS.c.remaining - n_filled)
+        .returning(ITEMS.c.remaining, ITEMS.c.state, ITEMS.c.record_id)
+        .cte("item")
+    )
     return select(
         select(func.count()).select_from(ended).scalar_subquery(),
-        select(func.count()).select_from(filled).scalar_subquery(),
+        n_filled,
         select(counted.c.status).scalar_subquery(),
+        select(item.c.remaining).scalar_subquery(),
+        select(item.c.state).scalar_subquery(),
+        select(item.c.record_id).scalar_subquery(),
     ).add_cte(labels)
 
 
@@ -202,7 +219,7 @@ def _in_one(
     conn: Connection, info: CampaignInfo, lease: Lease, checked: dict[str, Any], ms: int | None
 ) -> Counted:
     qids = info.question_ids
-    ended, filled, status = ALL_IN_ONE.run(
+    ended, filled, status, remaining, state, record_id = ALL_IN_ONE.run(
         conn,
         {
             "aid": lease.id,
@@ -220,7 +237,7 @@ def _in_one(
         raise QianmoError(JUST_ENDED, object_id=lease.id)
     if not filled:
         raise QianmoError(TAKEN, object_id=lease.id)
-    return Counted(filled, status)
+    return Counted(filled, status, (remaining, state, record_id))
 
 
 def counted_labels(

@@ -169,6 +169,8 @@ class Stored:
     # Who submitted, as WHO would read them now (`store_labels(with_who=True)`), for the claim
     # of their next item in the same transaction; None: not read (or a gold answer changed it).
     who_rows: WhoRows | None = None
+    # The item's (remaining, state, record id) when the count was taken with the labels
+    item_count: tuple[int, str, str] | None = None
 
 
 def store_labels(
@@ -201,7 +203,8 @@ def store_labels(
         return Stored(info, lease, len(info.questions), status)
     counted = counted_labels(conn, info, lease, checked, duration_ms)
     status = counted.annotator_status
-    return Stored(info, lease, counted.labels, status, _after_count(rows, status))
+    who_rows = _after_count(rows, status)
+    return Stored(info, lease, counted.labels, status, who_rows, counted.item)
 
 
 def _after_count(rows: WhoRows | None, status: str) -> WhoRows | None:
@@ -216,18 +219,21 @@ def count_and_commit(s: Session, stored: Stored, user: str) -> Submitted:
     """The submit's last part: take the labels off the item's open slots (settling the item
     when its k labels are all in), then append the audit entries and COMMIT. Counting locks
     the item's row until commit (the submits of one item queue there), so a caller with more
-    to do in the transaction does that first; appending locks the audit chain's head until
-    commit (every writer queues there), so it goes last, and on PostgreSQL with the COMMIT in
-    one round trip (`audit_and_commit`). The caller's `db.write()` block does nothing after."""
+    to do in the transaction does that first (on PostgreSQL the count was taken with the
+    labels, a round trip fewer: `Stored.item_count`). Appending locks the audit chain's head
+    until commit (every writer queues there), so it goes last, and on PostgreSQL with the
+    COMMIT in one round trip (`audit_and_commit`). The caller's `db.write()` block does
+    nothing after."""
     info, lease = stored.info, stored.lease
     entries: list[Entry] = []
     writes: list[tuple[Prepared, dict[str, Any]]] = []
     state = "gold"
     if not lease.gold:
         conn = s.connection()
-        remaining, state, record_id = DECREMENT.run(
-            conn, {"item": lease.item_id, "n": stored.labels}
-        ).one()
+        remaining, state, record_id = (
+            stored.item_count
+            or DECREMENT.run(conn, {"item": lease.item_id, "n": stored.labels}).one()
+        )
         if remaining <= 0 and state == "open":
             campaign = Campaign(info.id, info.name, info.status, info.config)
             state = settle_if_complete(
