@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qianmo.annotate import claim, let_go, mark_gold, progress, submit_next
+from qianmo.annotate import claim, let_go, mark_gold, progress, submit, submit_next
 from qianmo.errors import QianmoError
 from qianmo.store import Database
 from tests.helpers.annotate import add_corpus, add_people, make_campaign
@@ -90,3 +90,32 @@ def test_a_lease_of_another_campaign_is_refused_when_one_is_named(db: Database) 
     assert progress(db, "c1").labels == 0  # rolled back
     both = submit_next(db, task.assignment_id, "ann", {"correct": "yes"}, campaign="c1")
     assert both.submitted.labels == 1 and both.task is not None and both.task.campaign == "c1"
+
+
+def test_gold_comes_at_the_campaign_s_rate_as_with_separate_claims(db: Database) -> None:
+    # The claim after a counted submit works from the annotator's standing as the submit left
+    # it (one more labelled, one lease fewer; read with the lease on PostgreSQL): gold items
+    # come in the same order as for someone who submits and claims separately.
+    add_people(db, "annotator", "ann", "bob")
+    ids = add_corpus(db, 12)
+    make_campaign(db, overlap=2, gold_rate=0.3, gold_min=50)
+    gold = set()
+    for rid in ids[8:]:
+        mark_gold(db, "c1", rid, {"correct": "yes"}, actor="maintainer")
+        gold.add(rid)
+
+    def pattern(who: str, together: bool) -> list[bool]:
+        task, kinds = claim(db, "c1", who), []
+        while task is not None:
+            kinds.append(task.record.id in gold)
+            if together:
+                task = submit_next(db, task.assignment_id, who, {"correct": "yes"}).task
+            else:
+                submit(db, task.assignment_id, who, {"correct": "yes"})
+                task = claim(db, "c1", who)
+        return kinds
+
+    separate = pattern("ann", together=False)
+    assert separate == pattern("bob", together=True)
+    assert sum(separate) == 4 and len(separate) == 12
+    assert separate != sorted(separate, reverse=True)  # mixed in, not all first

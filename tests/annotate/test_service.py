@@ -23,7 +23,13 @@ from qianmo.annotate import (
 )
 from qianmo.errors import PolicyRefused, QianmoError
 from qianmo.standard import Status, utcnow
-from qianmo.store import AnnotationLabelRow, Database, get_record, get_versions
+from qianmo.store import (
+    AnnotationLabelRow,
+    AnnotationQuestionRow,
+    Database,
+    get_record,
+    get_versions,
+)
 from tests.helpers.annotate import add_corpus, add_people, make_campaign
 
 
@@ -55,6 +61,39 @@ def test_each_item_gets_exactly_k_labels_from_distinct_people(db: Database) -> N
     p = progress(db, "c1")
     assert p.done and p.items == {"settled": 4} and p.labels == 12
     assert sum(a["labelled"] for a in p.annotators) == 12
+
+
+def test_each_label_stores_its_own_question_s_answer(db: Database) -> None:
+    # On PostgreSQL the labels are written by one statement joining the filled slots to the
+    # answers given (`_counted`): each answer must land on its own question's slot.
+    add_people(db, "annotator", "ann")
+    add_corpus(db, 1)
+    make_campaign(db, "c1", "correct:choice[yes,no]", "quality:rating[1-5]", "note:text", overlap=1)
+    task = claim(db, "c1", "ann")
+    assert task is not None
+    answers = {"correct": "no", "quality": "4", "note": 'a "quoted" note'}
+    done = submit(db, task.assignment_id, "ann", answers, duration_ms=1234)
+    assert done.labels == 3
+    with db.read() as s:
+        rows = s.execute(
+            select(
+                AnnotationQuestionRow.name,
+                AnnotationLabelRow.answer,
+                AnnotationLabelRow.duration_ms,
+                AnnotationLabelRow.state,
+                AnnotationLabelRow.assignment_id,
+            ).join(
+                AnnotationQuestionRow, AnnotationQuestionRow.id == AnnotationLabelRow.question_id
+            )
+        ).all()
+    assert {r.name: r.answer for r in rows} == {
+        "correct": "no",
+        "quality": 4,
+        "note": 'a "quoted" note',
+    }
+    assert {(r.duration_ms, r.state, r.assignment_id) for r in rows} == {
+        (1234, "counted", task.assignment_id)
+    }
 
 
 def test_agreed_items_are_accepted_with_reasons_naming_people(db: Database) -> None:

@@ -28,6 +28,7 @@ from qianmo.annotate._review import (
 )
 from qianmo.annotate._status import Progress, QuestionAgreement, agreement, export_rows, progress
 from qianmo.annotate._submit import Submitted, submit
+from qianmo.annotate._warm import warm_up
 
 __all__ = [
     "CAMPAIGN_TYPE",
@@ -66,4 +67,5 @@ __all__ = [
     "submit",
     "submit_next",
     "visible_labels",
+    "warm_up",
 ]

@@ -21,9 +21,12 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    ARRAY,
     Connection,
     Select,
+    String,
     and_,
+    any_,
     exists,
     func,
     insert,
@@ -124,7 +127,7 @@ _leases_held = (
 )
 # The user, their memberships and their organisations' partners (as `load_viewer`), their
 # standing in the campaign and whether they hold a lease there: one round trip instead of five.
-_WHO = Prepared(
+WHO = Prepared(
     select(
         USERS.c.id,
         USERS.c.is_active,
@@ -150,12 +153,20 @@ _WHO = Prepared(
 )
 
 
+WhoRows = list[tuple[Any, ...]]  # WHO's rows: one per membership and partner
+
+
 def who(
-    conn: Connection, info: CampaignInfo, user: str, roles: frozenset[str]
+    conn: Connection,
+    info: CampaignInfo,
+    user: str,
+    roles: frozenset[str],
+    known: WhoRows | None = None,
 ) -> tuple[str, Viewer, Standing | None, int]:
     """The user's id, viewer, standing and number of leases held, if they may take part in the
-    campaign with `roles`."""
-    rows = _WHO.run(conn, {"cid": info.id, "user": user}).rows
+    campaign with `roles`; from WHO's rows as this transaction already read them (`known`:
+    `own_lease_and_who`) or read now."""
+    rows = WHO.run(conn, {"cid": info.id, "user": user}).rows if known is None else known
     if not rows or not rows[0][1]:
         raise NotFound(f"no active user {user!r}", object_id=user)
     uid, _, _, _, _, status, labelled, gold_seen, leases = rows[0]
@@ -288,7 +299,7 @@ def _task(
 _STATEMENTS = PreparedCache(size=512)
 
 
-def _claim_statement(info: CampaignInfo, viewer: Viewer, dialect: str, variant: str) -> Prepared:
+def claim_statement(info: CampaignInfo, viewer: Viewer, dialect: str, variant: str) -> Prepared:
     """UPDATE one free (or expired) slot to leased for this annotator, returning it.
 
     Variants: `first` skips items the annotator skipped; `again` lets them come back after
@@ -296,6 +307,20 @@ def _claim_statement(info: CampaignInfo, viewer: Viewer, dialect: str, variant: 
     """
     key = (info.id, info.versions, dialect, variant, access_key(viewer))
     return _STATEMENTS.get(key, lambda: _build_claim(info, viewer, dialect, variant))
+
+
+def _none(dialect: str, *where: Any) -> Any:
+    """No row meets `where` (correlated with the slot being considered).
+
+    On PostgreSQL an OFFSET keeps the planner from turning the check into an anti-join: it
+    stays a lookup per slot considered, through the unique index on (item, question, person).
+    As an anti-join, planned while the labels and leases tables were small (every connection's
+    plan is made on its first claims and kept), PostgreSQL read all of this person's labels or
+    leases for each claim: work that grows with the tables, however few slots the claim
+    considers before it stops at the first fit."""
+    if dialect != "postgresql":
+        return ~exists().where(*where)
+    return ~exists(select(literal(1)).where(*where).offset(0))
 
 
 def _build_claim(info: CampaignInfo, viewer: Viewer, dialect: str, variant: str) -> Any:
@@ -307,18 +332,21 @@ def _build_claim(info: CampaignInfo, viewer: Viewer, dialect: str, variant: str)
             and_(free.c.state == "leased", free.c.lease_expires < arg("now")),
         ),
         ITEMS.c.state == "open",
-        visible_condition(viewer, name_as_arg=True),
-        ~exists().where(
+        visible_condition(viewer, name_as_arg=True, orgs_as_arrays=dialect == "postgresql"),
+        _none(
+            dialect,
             mine.c.item_id == free.c.item_id,
             mine.c.question_id == free.c.question_id,
             mine.c.annotator_id == arg("uid"),
         ),
-        ~exists().where(
+        _none(
+            dialect,
             LABELS.c.item_id == free.c.item_id,
             LABELS.c.question_id == free.c.question_id,
             LABELS.c.annotator_id == arg("uid"),
         ),
-        ~exists().where(
+        _none(
+            dialect,
             ASSIGNMENTS.c.item_id == free.c.item_id,
             ASSIGNMENTS.c.annotator_id == arg("uid"),
             ASSIGNMENTS.c.state.in_(passed),
@@ -329,7 +357,14 @@ def _build_claim(info: CampaignInfo, viewer: Viewer, dialect: str, variant: str)
     else:
         # Only the active question versions: slots of a replaced version may still be leased
         # when it is replaced, and must not come back when that lease ends.
-        where += [ITEMS.c.campaign_id == info.id, free.c.question_id.in_(info.question_ids)]
+        # On PostgreSQL an array parameter: one statement text for every campaign
+        # (`visible_condition`'s `orgs_as_arrays`).
+        active = (
+            free.c.question_id == any_(arg("qids", ARRAY(String())))
+            if dialect == "postgresql"
+            else free.c.question_id.in_(info.question_ids)
+        )
+        where += [ITEMS.c.campaign_id == info.id, active]
     # Walk the campaign's open items in order (their index) and stop at the first fit; a filter
     # on the slots' campaign would have SQLite read and sort every slot of the campaign.
     pick: Select[Any] = (
@@ -401,18 +436,18 @@ def _lease_slots(
     (item, the question versions held, the item's record when the claim read it)."""
     first = None
     for variant in ("first", "again"):
-        stmt = _claim_statement(info, viewer, dialect, variant)
+        stmt = claim_statement(info, viewer, dialect, variant)
         first = stmt.run(conn, params).first()
         if first is not None:
             break
     if first is None:
         return None
     item_id, held = first[0], {first[1]}
-    more = _claim_statement(info, viewer, dialect, "more")
+    more = claim_statement(info, viewer, dialect, "more")
     for qid in info.question_ids:
         if qid not in held and more.run(conn, {**params, "item": item_id, "qid": qid}).first():
             held.add(qid)
-    # on PostgreSQL the first claim also wrote the lease and read the record (`_claim_statement`)
+    # on PostgreSQL the first claim also wrote the lease and read the record (`claim_statement`)
     return item_id, held, first[2] if dialect == "postgresql" else None
 
 
@@ -486,12 +521,14 @@ def claim_in(
     now: datetime,
     *,
     info: CampaignInfo | None = None,
+    known: WhoRows | None = None,
 ) -> Task | None:
     """Claim inside an open write transaction (`claim`, and a submit that asks for the next
     item); an IntegrityError means a lost race and the transaction must be retried. `info` is
-    the campaign as this transaction already read it (a submit did), saving a round trip."""
+    the campaign and `known` who is asking (WHO's rows) as this transaction already read them
+    (a submit did), each saving a round trip."""
     info = _open_campaign(db, conn, name, now) if info is None else _check_open(info, now)
-    uid, viewer, standing, leases = who(conn, info, user, LABEL_ROLES)
+    uid, viewer, standing, leases = who(conn, info, user, LABEL_ROLES, known)
     if standing is None:
         standing = _new_standing(conn, info, uid)
     if standing.status in ("paused", "failed"):
@@ -522,7 +559,8 @@ def claim_in(
             "aid": aid,
             "expires": expires,
             "now": now,
-            **access_params(viewer),
+            "qids": info.question_ids,
+            **access_params(viewer, arrays=db.dialect == "postgresql"),
         }
         picked = _lease_slots(conn, info, viewer, db.dialect, params)
         if picked is None:
@@ -573,16 +611,18 @@ def claim(db: Database, campaign: str, user: str, *, now: datetime | None = None
     )
 
 
-_LEASE_OF = Prepared(
-    select(
-        ASSIGNMENTS.c.campaign_id,
-        ASSIGNMENTS.c.item_id,
-        ASSIGNMENTS.c.gold,
-        ASSIGNMENTS.c.state,
-        ASSIGNMENTS.c.annotator_id,
-        USERS.c.id,
-        *CAMPAIGN_ROW,
-    )
+# A lease, whose it is (who asks: USERS is joined by the name given) and its campaign's row.
+_LEASE_ROW = (
+    ASSIGNMENTS.c.campaign_id,
+    ASSIGNMENTS.c.item_id,
+    ASSIGNMENTS.c.gold,
+    ASSIGNMENTS.c.state,
+    ASSIGNMENTS.c.annotator_id,
+    USERS.c.id,
+    *CAMPAIGN_ROW,
+)
+LEASE_OF = Prepared(
+    select(*_LEASE_ROW)
     .select_from(
         ASSIGNMENTS.outerjoin(USERS, USERS.c.name == arg("user")).outerjoin(
             CAMPAIGNS,
@@ -605,13 +645,71 @@ class Lease:
 def own_lease(conn: Connection, assignment_id: str, user: str) -> tuple[Lease, tuple[Any, ...]]:
     """The user's lease `assignment_id`, if it is still leased, and its campaign's row (as
     `BY_ID` reads it, for `campaign_info`): one round trip."""
-    row = _LEASE_OF.run(conn, {"aid": assignment_id, "user": user}).first()
+    return _leased(LEASE_OF.run(conn, {"aid": assignment_id, "user": user}).first(), assignment_id)
+
+
+def _leased(row: tuple[Any, ...] | None, assignment_id: str) -> tuple[Lease, tuple[Any, ...]]:
     if row is None or row[4] != row[5]:
         raise QianmoError("no such assignment of yours", object_id=assignment_id)
     if row[3] != "leased":
         raise QianmoError(f"this assignment is already {row[3]}", object_id=assignment_id)
     lease = Lease(assignment_id, row[0], row[1], bool(row[2]), row[4])
-    return lease, tuple(row[6:])
+    return lease, tuple(row[6 : len(_LEASE_ROW)])
+
+
+# LEASE_OF's columns, then WHO's for the lease's campaign: a submit that claims the next item
+# in the same transaction needs both (one round trip instead of two).
+_held = ASSIGNMENTS.alias("held")
+LEASE_AND_WHO = Prepared(
+    select(
+        *_LEASE_ROW,
+        USERS.c.id,
+        USERS.c.is_active,
+        _member_org.c.name,
+        _memberships.c.role,
+        _partner_org.c.name,
+        STATS.c.status,
+        STATS.c.labelled,
+        STATS.c.gold_seen,
+        select(func.count())
+        .where(
+            _held.c.campaign_id == ASSIGNMENTS.c.campaign_id,
+            _held.c.annotator_id == USERS.c.id,
+            _held.c.state == "leased",
+        )
+        .correlate(USERS, ASSIGNMENTS)
+        .scalar_subquery(),
+    )
+    .select_from(
+        ASSIGNMENTS.outerjoin(USERS, USERS.c.name == arg("user"))
+        .outerjoin(
+            CAMPAIGNS,
+            and_(CAMPAIGNS.c.id == ASSIGNMENTS.c.campaign_id, CAMPAIGNS.c.type == CAMPAIGN_TYPE),
+        )
+        .outerjoin(_memberships, _memberships.c.user_id == USERS.c.id)
+        .outerjoin(_member_org, _member_org.c.id == _memberships.c.org_id)
+        .outerjoin(_org_partners, _org_partners.c.org_id == _member_org.c.id)
+        .outerjoin(_partner_org, _partner_org.c.id == _org_partners.c.partner_id)
+        .outerjoin(
+            STATS,
+            and_(
+                STATS.c.campaign_id == ASSIGNMENTS.c.campaign_id,
+                STATS.c.annotator_id == USERS.c.id,
+            ),
+        )
+    )
+    .where(ASSIGNMENTS.c.id == arg("aid"))
+)
+
+
+def own_lease_and_who(
+    conn: Connection, assignment_id: str, user: str
+) -> tuple[Lease, tuple[Any, ...], WhoRows]:
+    """`own_lease`, and who is asking in the lease's campaign as WHO reads them (their rows
+    as they stand before this submit)."""
+    rows = LEASE_AND_WHO.run(conn, {"aid": assignment_id, "user": user}).rows
+    lease, campaign_row = _leased(rows[0] if rows else None, assignment_id)
+    return lease, campaign_row, [tuple(r[len(_LEASE_ROW) :]) for r in rows]
 
 
 def let_go(db: Database, assignment_id: str, user: str, *, discard: bool) -> None:

@@ -39,7 +39,7 @@ def _once(
     expected: str | None,
 ) -> SubmittedNext:
     with db.write() as s:
-        stored = store_labels(db, s, assignment_id, user, answers, duration_ms)
+        stored = store_labels(db, s, assignment_id, user, answers, duration_ms, with_who=True)
         campaign = stored.info.name
         if expected is not None and campaign != expected:  # raising rolls the submit back
             raise QianmoError(
@@ -47,7 +47,8 @@ def _once(
             )
         try:
             when = now or utcnow()
-            task = claim_in(db, s.connection(), campaign, user, when, info=stored.info)
+            conn = s.connection()
+            task = claim_in(db, conn, campaign, user, when, info=stored.info, known=stored.who_rows)
             refused = ""
         except QianmoError as e:
             # A refused claim (paused, campaign closed, deadline) raises before it writes

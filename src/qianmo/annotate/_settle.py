@@ -23,12 +23,13 @@ from qianmo.store import (
     set_status,
 )
 
-_LABELS_OF = Prepared(
+_LABELS = (
     select(LABELS.c.question_id, USERS.c.name, LABELS.c.answer, LABELS.c.state)
     .select_from(LABELS.join(USERS, USERS.c.id == LABELS.c.annotator_id))
     .where(LABELS.c.item_id == arg("item"))
     .order_by(LABELS.c.created_at)
 )
+_LABELS_OF = Prepared(_LABELS)
 
 
 def item_labels(session: Session, item_id: str) -> list[tuple[str, str, Any, str]]:
@@ -135,7 +136,11 @@ def _agreement(
 
 # Question types whose settled answer edits the record (see `_apply`).
 EDITING = frozenset({"rewrite", "taxonomy", "spans"})
-_RECORD_DATA = Prepared(select(RECORDS.c.data).where(RECORDS.c.id == arg("id")))
+# The item's labels (as `_LABELS_OF`), with its record's document on each row: settling needs
+# both, and this is one round trip instead of two.
+_LABELS_AND_RECORD = Prepared(
+    _LABELS.add_columns(select(RECORDS.c.data).where(RECORDS.c.id == arg("id")).scalar_subquery())
+)
 _RECORD_STATUS = Prepared(
     update(RECORDS)
     .where(RECORDS.c.id == arg("id"))
@@ -147,7 +152,15 @@ _SETTLED = Prepared(
     .values(state="settled", result=arg("result"), reviewer=None, settled_at=arg("at"))
 )
 _TO_REVIEW = Prepared(update(ITEMS).where(ITEMS.c.id == arg("item")).values(state="review"))
-_ITEM_OF = Prepared(select(ITEMS.c.record_id, ITEMS.c.state).where(ITEMS.c.id == arg("item")))
+
+
+# What settling runs, with values of the right types for `warm_up` (besides `item`, `id`, `at`).
+SETTLE_STATEMENTS: tuple[tuple[Prepared, dict[str, Any]], ...] = (
+    (_LABELS_AND_RECORD, {}),
+    (_RECORD_STATUS, {"data": {}, "status": "accepted"}),
+    (_SETTLED, {"result": {}}),
+    (_TO_REVIEW, {}),
+)
 
 
 def settle_if_complete(
@@ -155,21 +168,23 @@ def settle_if_complete(
     campaign: Campaign,
     questions: Sequence[tuple[str, Question]],
     item_id: str,
+    record_id: str,
     *,
     audit_later: list[Entry],
+    write_later: list[tuple[Prepared, dict[str, Any]]],
 ) -> str:
-    """After the submit that filled an item's last slot: settle it, or send it to review.
+    """After the submit that filled the last slot of an open item (`record_id` its record):
+    settle it, or send it to review.
 
-    Once per k submits, so it is kept to a few statements: the labels, the record, its status
-    (as `set_status` does it), the item. A result that edits the record takes `write_back`.
-    The status change's audit entry is added to `audit_later` for the caller to append last
-    (`audit_and_commit`) instead of locking the chain's head here.
+    Once per k submits, so it is kept to a few statements: the labels and the record are read
+    here; the record's new status (as `set_status` does it) and the item's are writes that
+    return nothing, added to `write_later`, and the status change's audit entry to
+    `audit_later`, for the caller to run with the COMMIT (`audit_and_commit`: on PostgreSQL
+    one round trip for all). A result that edits the record takes `write_back`.
     """
     conn = session.connection()
-    record_id, state = _ITEM_OF.run(conn, {"item": item_id}).one()
-    if state != "open":
-        return str(state)
-    labels = item_labels(session, item_id)
+    rows = _LABELS_AND_RECORD.run(conn, {"item": item_id, "id": record_id}).rows
+    labels = [(r[0], r[1], r[2], r[3]) for r in rows]
     agreed, result = _agreement(questions, labels, campaign.config.agreement)
     now = utcnow()
     if not agreed:
@@ -183,10 +198,12 @@ def settle_if_complete(
         return item.state
     annotators = _names(labels)
     status = Status.REJECTED if campaign.config.rejects(result) else Status.ACCEPTED
-    data = dict(_RECORD_DATA.run(conn, {"id": record_id}).one()[0])
+    data = dict(rows[0][4])  # the submit that called this stored a label: rows are not empty
     data["status"] = status.value
     data["status_reason"] = f"campaign {campaign.name}: agreed by " + ", ".join(annotators)
-    _RECORD_STATUS.run(conn, {"id": record_id, "data": data, "status": status.value, "at": now})
+    write_later.append(
+        (_RECORD_STATUS, {"id": record_id, "data": data, "status": status.value, "at": now})
+    )
     audit_later.append(
         Entry(
             actor=f"campaign:{campaign.name}",
@@ -195,5 +212,5 @@ def settle_if_complete(
             object_ids=[record_id],
         )
     )
-    _SETTLED.run(conn, {"item": item_id, "result": result, "at": now})
+    write_later.append((_SETTLED, {"item": item_id, "result": result, "at": now}))
     return "settled"

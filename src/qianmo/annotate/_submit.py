@@ -1,8 +1,9 @@
 """Submitting labels: counted labels fill their slots; gold labels score the annotator.
 
 A counted submit is a handful of Core statements: the lease with its campaign, end the lease,
-mark its slots done (returning them), insert the labels, bump the annotator's count, decrement
-the item's `remaining` (returning it) and append the audit entry. Only the submit that brings
+mark its slots done (returning them), insert the labels and bump the annotator's count (one
+statement on PostgreSQL: `_counted`), decrement the item's `remaining` (returning it) and
+append the audit entry. Only the submit that brings
 an item to 0 reads its labels to settle it. The answers are checked before any of that.
 """
 
@@ -11,18 +12,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from qianmo.annotate._answers import check_answer, matches_gold
 from qianmo.annotate._cache import CampaignInfo, campaign_info
 from qianmo.annotate._campaigns import Campaign
-from qianmo.annotate._claim import Lease, end_lease, item_record, own_lease
+from qianmo.annotate._claim import (
+    Lease,
+    WhoRows,
+    end_lease,
+    item_record,
+    own_lease,
+    own_lease_and_who,
+)
+from qianmo.annotate._counted import JUST_ENDED, NEW_LABEL, counted_labels, label_row
 from qianmo.annotate._counts import recount_remaining
 from qianmo.annotate._settle import settle_if_complete
-from qianmo.annotate._tables import ITEMS, LABELS, SLOTS, STATS
+from qianmo.annotate._tables import ITEMS, SLOTS
 from qianmo.errors import QianmoError
-from qianmo.standard import new_id, utcnow
 from qianmo.store import (
     AnnotationAssignmentRow,
     AnnotationItemRow,
@@ -31,7 +39,6 @@ from qianmo.store import (
     Database,
     Entry,
     Prepared,
-    PreparedCache,
     arg,
     audit_and_commit,
 )
@@ -135,100 +142,19 @@ def _gold_labels(
         verdict = matches_gold(q, answers[q.name], gold.get(q.name))
         if verdict is not None:
             verdicts.append(verdict)
-        rows.append(_label(lease, qid, None, answers[q.name], "gold", None, correct=verdict))
-    _NEW_LABEL.run_many(conn, rows)
+        rows.append(label_row(lease, qid, None, answers[q.name], "gold", None, correct=verdict))
+    NEW_LABEL.run_many(conn, rows)
     return all(verdicts)
 
 
-_NEW_LABEL = Prepared(insert(LABELS).values({c.name: arg(c.name) for c in LABELS.c}))
-
-
-def _label(
-    lease: Lease,
-    qid: str,
-    slot: int | None,
-    answer: Any,
-    state: str,
-    duration_ms: int | None,
-    *,
-    correct: bool | None = None,
-) -> dict[str, Any]:
-    return {
-        "id": new_id(),
-        "campaign_id": lease.campaign_id,
-        "item_id": lease.item_id,
-        "question_id": qid,
-        "slot": slot,
-        "annotator_id": lease.annotator_id,
-        "assignment_id": lease.id,
-        "answer": answer,
-        "state": state,
-        "correct": correct,
-        "duration_ms": duration_ms,
-        "created_at": utcnow(),
-    }
-
-
-# One per set of active question versions; a campaign's set changes when a question is added.
-_FILLS = PreparedCache(size=256)
-
-
-def _fill(question_ids: list[str]) -> Prepared:
-    """Mark the lease's slots of the active question versions done, returning them."""
-    return _FILLS.get(
-        tuple(question_ids),
-        lambda: (
-            update(SLOTS)
-            .where(
-                SLOTS.c.assignment_id == arg("aid"),
-                SLOTS.c.state == "leased",
-                SLOTS.c.question_id.in_(question_ids),
-            )
-            .values(state="done", lease_expires=None)
-            .returning(SLOTS.c.question_id, SLOTS.c.slot)
-        ),
-    )
-
-
-_COUNT_LABEL = Prepared(
-    update(STATS)
-    .where(STATS.c.campaign_id == arg("cid"), STATS.c.annotator_id == arg("uid"))
-    .values(labelled=STATS.c.labelled + 1, updated_at=arg("at"))
-    .returning(STATS.c.status)
-)
 # The row lock this takes on PostgreSQL orders the submits of one item: of two people filling
 # its last slots, the second sees the first's decrement and settles the item.
-_DECREMENT = Prepared(
+DECREMENT = Prepared(
     update(ITEMS)
     .where(ITEMS.c.id == arg("item"))
     .values(remaining=ITEMS.c.remaining - arg("n"))
-    .returning(ITEMS.c.remaining, ITEMS.c.state)
+    .returning(ITEMS.c.remaining, ITEMS.c.state, ITEMS.c.record_id)
 )
-
-
-def _counted_labels(
-    conn: Connection,
-    info: CampaignInfo,
-    lease: Lease,
-    answers: dict[str, Any],
-    duration_ms: int | None,
-) -> int:
-    """Fill the lease's slots with labels; how many."""
-    filled = _fill(info.question_ids).run(conn, {"aid": lease.id}).rows
-    if not filled:
-        raise QianmoError(
-            "your lease expired and the item went to someone else; take the next one",
-            object_id=lease.id,
-        )
-    by_id = dict(info.questions)
-    _NEW_LABEL.run_many(
-        conn,
-        [
-            _label(lease, qid, slot, answers[by_id[qid].name], "counted", duration_ms)
-            for qid, slot in filled
-        ],
-    )
-    return len(filled)
 
 
 @dataclass(frozen=True)
@@ -240,6 +166,11 @@ class Stored:
     lease: Lease
     labels: int
     annotator_status: str
+    # Who submitted, as WHO would read them now (`store_labels(with_who=True)`), for the claim
+    # of their next item in the same transaction; None: not read (or a gold answer changed it).
+    who_rows: WhoRows | None = None
+    # The item's (remaining, state, record id) when the count was taken with the labels
+    item_count: tuple[int, str, str] | None = None
 
 
 def store_labels(
@@ -249,47 +180,73 @@ def store_labels(
     user: str,
     answers: dict[str, Any],
     duration_ms: int | None,
+    *,
+    with_who: bool = False,
 ) -> Stored:
     """The first part of a submit, inside an open write transaction: check the answers, end
-    the lease, store the labels and count them for the annotator (a gold answer is scored)."""
+    the lease, store the labels and count them for the annotator (a gold answer is scored).
+    `with_who`: the lease's query also reads who is asking, for a claim that follows."""
     conn = s.connection()
-    lease, campaign_row = own_lease(conn, assignment_id, user)
+    rows: WhoRows | None = None
+    if with_who:
+        lease, campaign_row, rows = own_lease_and_who(conn, assignment_id, user)
+    else:
+        lease, campaign_row = own_lease(conn, assignment_id, user)
     if campaign_row[0] is None:  # not an annotation campaign's lease (cannot be made so)
         raise QianmoError("no such assignment of yours", object_id=assignment_id)
     info = campaign_info(db, conn, campaign_row)
     checked = _checked(conn, info, lease, answers)
-    if not end_lease(conn, lease.id, "submitted", release=False):
-        raise QianmoError("this assignment has just ended", object_id=lease.id)
     if lease.gold:
+        if not end_lease(conn, lease.id, "submitted", release=False):
+            raise QianmoError(JUST_ENDED, object_id=lease.id)
         status = _score(s, info, lease.annotator_id, _gold_labels(conn, info, lease, checked))
         return Stored(info, lease, len(info.questions), status)
-    count = _counted_labels(conn, info, lease, checked, duration_ms)
-    status = _COUNT_LABEL.run(
-        conn, {"cid": info.id, "uid": lease.annotator_id, "at": utcnow()}
-    ).one()[0]
-    return Stored(info, lease, count, status)
+    counted = counted_labels(conn, info, lease, checked, duration_ms)
+    status = counted.annotator_status
+    who_rows = _after_count(rows, status)
+    return Stored(info, lease, counted.labels, status, who_rows, counted.item)
+
+
+def _after_count(rows: WhoRows | None, status: str) -> WhoRows | None:
+    """WHO's rows as read before a counted submit, as they stand after it: the status the
+    count returned, one more labelled, one lease fewer (this one, ended)."""
+    if not rows or rows[0][5] is None:
+        return None
+    return [(*r[:5], status, r[6] + 1, r[7], r[8] - 1) for r in rows]
 
 
 def count_and_commit(s: Session, stored: Stored, user: str) -> Submitted:
     """The submit's last part: take the labels off the item's open slots (settling the item
     when its k labels are all in), then append the audit entries and COMMIT. Counting locks
     the item's row until commit (the submits of one item queue there), so a caller with more
-    to do in the transaction does that first; appending locks the audit chain's head until
-    commit (every writer queues there), so it goes last, and on PostgreSQL with the COMMIT in
-    one round trip (`audit_and_commit`). The caller's `db.write()` block does nothing after."""
+    to do in the transaction does that first (on PostgreSQL the count was taken with the
+    labels, a round trip fewer: `Stored.item_count`). Appending locks the audit chain's head
+    until commit (every writer queues there), so it goes last, and on PostgreSQL with the
+    COMMIT in one round trip (`audit_and_commit`). The caller's `db.write()` block does
+    nothing after."""
     info, lease = stored.info, stored.lease
     entries: list[Entry] = []
+    writes: list[tuple[Prepared, dict[str, Any]]] = []
     state = "gold"
     if not lease.gold:
         conn = s.connection()
-        remaining, state = _DECREMENT.run(conn, {"item": lease.item_id, "n": stored.labels}).one()
+        remaining, state, record_id = (
+            stored.item_count
+            or DECREMENT.run(conn, {"item": lease.item_id, "n": stored.labels}).one()
+        )
         if remaining <= 0 and state == "open":
             campaign = Campaign(info.id, info.name, info.status, info.config)
             state = settle_if_complete(
-                s, campaign, info.questions, lease.item_id, audit_later=entries
+                s,
+                campaign,
+                info.questions,
+                lease.item_id,
+                record_id,
+                audit_later=entries,
+                write_later=writes,
             )
     entries.append(Entry(user, "annotate.label", "annotation_item", [lease.item_id]))
-    audit_and_commit(s, entries)
+    audit_and_commit(s, entries, before=writes)
     return Submitted(lease.item_id, stored.labels, state, stored.annotator_status)
 
 

@@ -25,6 +25,7 @@ from qianmo.store._accounts import (
     list_orgs,
     list_tokens,
     list_users,
+    prime_lookups,
     remove_membership,
     revoke_token,
     set_membership,
@@ -61,7 +62,7 @@ from qianmo.store._backup import (
     table_counts,
 )
 from qianmo.store._bulk import insert_json_rows, insert_rows
-from qianmo.store._db import Database, scratch_schema
+from qianmo.store._db import Database, json_text, scratch_schema
 from qianmo.store._edits import Edit, Snapshot, store_edits, write_edits
 from qianmo.store._evaluation import EvalResponseRow, EvalRunRow, LlmCacheRow
 from qianmo.store._filters import FILTER_KEYS, RecordFilter
@@ -264,6 +265,7 @@ __all__ = [
     "is_current",
     "iter_records",
     "job_handler",
+    "json_text",
     "list_jobs",
     "list_listings",
     "list_orgs",
@@ -278,6 +280,7 @@ __all__ = [
     "parents",
     "permission_descriptions",
     "permits",
+    "prime_lookups",
     "put_artifact",
     "read_policy_inputs",
     "record_login_failure",

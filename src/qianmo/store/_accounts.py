@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm import Session
 
 from qianmo.errors import NotFound, QianmoError
@@ -322,6 +322,13 @@ _TOKEN_USER = Prepared(
         UserRow.id,
     )
 )
+
+
+def prime_lookups(conn: Connection) -> None:
+    """Run the token lookup of every API request a dozen times with a hash no token has, so
+    this connection has prepared and planned it (`Database.warm`)."""
+    for _ in range(12):
+        _TOKEN_USER.run(conn, {"token_hash": ""})
 
 
 def user_for_token(session: Session, secret: str) -> TokenUser | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -136,9 +136,14 @@ class Entry:
     object_ids: Sequence[str] = ()
 
 
-def audit_and_commit(session: Session, entries: Sequence[Entry]) -> None:
+def audit_and_commit(
+    session: Session,
+    entries: Sequence[Entry],
+    before: Sequence[tuple[Prepared, Mapping[str, Any]]] = (),
+) -> None:
     """Append `entries` (in order) as the transaction's LAST act, and commit it: the caller's
     `db.write()` block must do nothing after this (its own commit then finds nothing to do).
+    `before` are writes that return nothing, run first (on PostgreSQL in the same round trip).
 
     Every writer queues for the chain's head (`FOR UPDATE`) and holds it until its commit.
     `audit` holds it across three round trips, and after each the writing thread has to be
@@ -151,6 +156,8 @@ def audit_and_commit(session: Session, entries: Sequence[Entry]) -> None:
     """
     conn = session.connection()
     if conn.dialect.name != "postgresql":
+        for statement, params in before:
+            statement.run(conn, params)
         for e in entries:
             audit(
                 session,
@@ -161,7 +168,7 @@ def audit_and_commit(session: Session, entries: Sequence[Entry]) -> None:
             )
         return
     session.flush()  # nothing of the ORM's may be left to write after the COMMIT
-    steps = []
+    steps = list(before)
     for e in entries:
         entry = _entry(None, e.actor, e.action, e.object_type, e.object_ids, None)
         entry["prefix"] = _hash_prefix(entry)

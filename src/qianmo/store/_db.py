@@ -7,14 +7,15 @@ import select
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event, exc, text
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from qianmo.errors import QianmoError
 from qianmo.store._prepared import wrapped_error
@@ -39,7 +40,8 @@ def _writer_lock(url: str) -> WriterLock:
         return _sqlite_writers[key]
 
 
-def _json_dumps(value: Any) -> str:
+def json_text(value: Any) -> str:
+    """A value as the JSON text the engines store for it (a JSON column's serialiser)."""
     # orjson is several times faster than the standard library on the record documents that
     # every write carries (bench/ingest_bench.py); the standard library takes what orjson
     # refuses (integers beyond 64 bits), so nothing that could be stored before is refused now.
@@ -56,7 +58,7 @@ def _json_loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
-JSON_CODEC: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": _json_loads}
+JSON_CODEC: dict[str, Any] = {"json_serializer": json_text, "json_deserializer": _json_loads}
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -190,6 +192,27 @@ class Database:
             return
         with self._lookups() as session:
             yield session
+
+    def warm(self, *primers: Callable[[Connection], None]) -> None:
+        """Open the pool's connections now (PostgreSQL), each running `primers` in a
+        transaction: a server's start-up step, so its first requests do not wait while
+        connections open and plan their statements (`annotate.warm_up`). The primers must
+        change nothing (statements that match no row): their transaction commits, because a
+        ROLLBACK makes psycopg deallocate every statement the connection had prepared. On
+        SQLite there is nothing to warm: opening a connection is opening a file."""
+        if self.is_sqlite:
+            return
+        pool = self.engine.pool
+        size = pool.size() if isinstance(pool, QueuePool) else 1
+        connections = [self.engine.connect() for _ in range(size)]
+        try:
+            for conn in connections:
+                with conn.begin():
+                    for prime in primers:
+                        prime(conn)
+        finally:
+            for conn in connections:
+                conn.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

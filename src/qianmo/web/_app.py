@@ -14,8 +14,9 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from qianmo.annotate import warm_up
 from qianmo.settings import Settings, get_settings
-from qianmo.store import Database, Worker, open_workspace
+from qianmo.store import Database, Worker, open_workspace, prime_lookups
 from qianmo.web import api, pages
 from qianmo.web._errors import install_error_handlers
 from qianmo.web._security import ConcurrencyLimit, LoginLimiter, SecurityHeaders
@@ -100,7 +101,13 @@ def ready_to_serve(app: FastAPI) -> FastAPI:
     The modules, routes, schemas and templates are most of the process's objects, alive until
     it ends: each full collection scanned them all, ~70 ms of CPU in one pause, several times
     per thousand labels (counted with `gc.callbacks` under bench/annotate_load.py's requests).
+
+    On PostgreSQL the pool's connections are opened and have planned the statements of every
+    API request's lookup and of a label (`Database.warm`, `annotate.warm_up`): otherwise the
+    first requests to reach each connection paid for both.
     """
+    db: Database = app.state.db
+    db.warm(prime_lookups, warm_up)
     app.openapi()
     gc.collect()
     gc.freeze()

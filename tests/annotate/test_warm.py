@@ -1,0 +1,60 @@
+"""A server's start-up warm-up: every pooled PostgreSQL connection has prepared and planned a
+label's statements before the first request, and nothing in the database changed."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from qianmo.annotate import claim, submit_next, warm_up
+from qianmo.annotate._warm import WARM_RUNS
+from qianmo.store import Database, prime_lookups
+from tests.helpers.annotate import add_corpus, add_people, make_campaign
+
+TABLES = (
+    "annotation_slots",
+    "annotation_assignments",
+    "annotation_labels",
+    "annotation_items",
+    "annotator_stats",
+    "audit_log",
+    "records",
+)
+
+
+def _state(db: Database) -> dict[str, object]:
+    with db.read() as s:
+        return {t: s.execute(text(f"SELECT * FROM {t} ORDER BY 1")).all() for t in TABLES}
+
+
+def test_warm_up_plans_every_pooled_connection_and_changes_nothing(db: Database) -> None:
+    if db.is_sqlite:
+        db.warm(prime_lookups, warm_up)  # nothing to warm on SQLite: a no-op
+        pytest.skip("needs PostgreSQL (QIANMO_TEST_DATABASE_URL)")
+    add_people(db, "annotator", "ann", "bob")
+    add_corpus(db, 3)
+    make_campaign(db, overlap=2)
+    task = claim(db, "c1", "ann")
+    assert task is not None
+    before = _state(db)
+    db.dispose()
+    db.warm(prime_lookups, warm_up)
+    assert _state(db) == before
+    pool = db.engine.pool
+    assert pool.checkedin() == pool.size()  # type: ignore[attr-defined]
+    held = [db.engine.connect() for _ in range(pool.size())]  # type: ignore[attr-defined]
+    try:
+        for conn in held:
+            plans = conn.exec_driver_sql(
+                "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements"
+            ).all()
+            # prepared by psycopg after 5 runs, then run (planned) the other 7 times
+            claims = [n for sql, n in plans if "WITH claimed AS" in sql]
+            assert claims and all(n >= WARM_RUNS - 5 for n in claims)
+            assert any("WITH ended AS" in sql for sql, _ in plans)
+    finally:
+        for conn in held:
+            conn.close()
+    # the warmed connections serve a label as before
+    done = submit_next(db, task.assignment_id, "ann", {"correct": "yes"})
+    assert done.submitted.labels == 1 and done.task is not None
