@@ -8,10 +8,12 @@ Each format runs in a child process of its own (so its peak RSS is its own) on a
 workspace: the first import (`import_source`, what `qianmo sync` runs), a re-sync of the same
 bytes (skipped by the input digest), and a forced re-sync (`sync --full`: every object parsed
 and compared with the stored one). The floor, in the same child: one generated JSONL `document`
-per record the import wrote, with that record's text (same size, same words: the search index's
-cost depends on the words; `--filler` gives generated words of the same length instead, as the
-first version of this bench did), through the generic ingest
-(`ingest_file`) into another fresh workspace.
+per record the import wrote, with that record's text and its refs, tags, domain and dates (a
+document of the same size: the same row, whose ids and tags the search index reads too; the
+search index's cost depends on the words; `--filler` gives generated words of the same length
+instead, as the first version of this bench did; `--text-only` leaves the metadata out, as the
+bench did up to the sixth session), through the generic ingest (`ingest_file`) into another
+fresh workspace.
 
 The unit of the comparison is records written per CPU second. An upstream object writes its
 `document` and 2–14 derived `qa`/`mcq` items, each a full row (records, record_versions, search
@@ -208,7 +210,20 @@ def _filler(i: int, size: int) -> str:
     return (head + " ".join(words))[: max(size, len(head))]
 
 
-def floor_rate(db: Database, workdir: Path, name: str, filler: bool) -> tuple[int, float]:
+def _metadata(rec: Record) -> dict[str, Any]:
+    """The record's refs, tags, domain and dates, as a generic document states them."""
+    out: dict[str, Any] = {"refs": rec.refs.model_dump(mode="json"), "tags": list(rec.tags)}
+    if rec.domain:
+        out["domain"] = rec.domain
+    for key in ("published_at", "valid_as_of"):
+        if getattr(rec, key) is not None:
+            out[key] = getattr(rec, key).isoformat()
+    return out
+
+
+def floor_rate(
+    db: Database, workdir: Path, name: str, filler: bool, text_only: bool = False
+) -> tuple[int, float]:
     """Documents/s of the generic JSONL ingest on one document per record `db` holds, each
     with that record's own text (documents of the same size and the same words).
 
@@ -229,6 +244,9 @@ def floor_rate(db: Database, workdir: Path, name: str, filler: bool) -> tuple[in
                 "lang": "en",
                 "content": {"title": f"Floor {n}", "text": text(n, rec)},
                 "source": {"name": "floor", "original_id": f"floor-{n}", "license": "CC0-1.0"},
+                # the record's own metadata too: a document of the same size is the same row,
+                # whose ids and tags the search index also reads
+                **({} if text_only else _metadata(rec)),
             }
             f.write(orjson.dumps(doc) + b"\n")
     secs = _repeated(
@@ -253,7 +271,12 @@ def _repeated(workdir: Path, name: str, fn: Callable[[Database], Any]) -> float:
 
 
 def run_format(
-    fmt: str, path: Path, workdir: Path, profile: Path | None, filler: bool = False
+    fmt: str,
+    path: Path,
+    workdir: Path,
+    profile: Path | None,
+    filler: bool = False,
+    text_only: bool = False,
 ) -> dict[str, float]:
     reader = FORMATS[fmt].reader
     mirror = fmt in MIRRORS and path.is_dir()
@@ -270,7 +293,7 @@ def run_format(
     forced, t3 = _timed(lambda: import_source(db, fmt, [path], actor="bench", force=True))
     assert forced.counts.added == forced.counts.updated == 0, forced.counts
     t4 = _one_file_changed(db, fmt, path) if mirror else float("nan")
-    records, floor = floor_rate(db, workdir, fmt, filler)
+    records, floor = floor_rate(db, workdir, fmt, filler, text_only)
     db.dispose()
     if profile is not None:
         other = fresh_db(workdir, f"{fmt}-profile")
@@ -319,7 +342,9 @@ def write_cvelist(folder: Path, samples: Path, total: int) -> None:
 
 def child(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        result = run_format(args.child, Path(args.path), Path(tmp), args.profile, args.filler)
+        result = run_format(
+            args.child, Path(args.path), Path(tmp), args.profile, args.filler, args.text_only
+        )
     print(json.dumps(result))
 
 
@@ -347,6 +372,9 @@ def main() -> None:
     )
     ap.add_argument("--profile", type=Path, default=None, help="dump cProfile stats here")
     ap.add_argument("--filler", action="store_true", help="floor texts of generated words")
+    ap.add_argument(
+        "--text-only", action="store_true", help="floor documents without the records' metadata"
+    )
     ap.add_argument("--child", default="", help=argparse.SUPPRESS)
     ap.add_argument("--path", default="", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -363,6 +391,8 @@ def main() -> None:
                 cmd += ["--profile", str(args.profile)]
             if args.filler:
                 cmd += ["--filler"]
+            if args.text_only:
+                cmd += ["--text-only"]
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
             print(row(label, json.loads(out.strip().splitlines()[-1])), flush=True)
 
