@@ -78,3 +78,14 @@ def test_a_record_this_import_added_is_not_held_under_other_terms(
     first = ingest_file(db, path, IngestOptions(license="MIT"), actor="t")
     assert (first.added, first.updated, first.duplicates) == (1, 0, 1)
     assert [(r.source.license, r.version) for r in _records(db)] == [("CC0-1.0", 1)]
+
+
+def test_records_without_an_original_id_are_matched_by_content(
+    db: Database, tmp_path: Path
+) -> None:
+    rows = [{k: v for k, v in qa_row(n).items() if k != "source"} for n in (1, 2)]
+    path = write_jsonl(tmp_path / "in.jsonl", [*rows, rows[0]])  # the first twice: one held
+    assert ingest_file(db, path, IngestOptions(license="MIT"), actor="t").added == 2
+    again = ingest_file(db, path, IngestOptions(license="Apache-2.0"), actor="t")
+    assert (again.added, again.updated, again.duplicates) == (0, 2, 1)
+    assert {(r.source.license, r.version) for r in _records(db)} == {("Apache-2.0", 2)}
