@@ -5,8 +5,8 @@ tab-separated line per member (its members digest) and stores one row per member
 half a million rows one Python value at a time cost ~1.5 µs a row (`canonical_json` of a tuple,
 `heapq.merge` of the two tables); joining the columns element-wise costs a fraction of that.
 The bytes are the same as the row-by-row forms: `canonical_json([id, version, hash, label])`
-(checked against it in tests/circulate/test_lines.py), or the first values a page holds that
-JSON would escape send that page through `canonical_json` itself.
+(checked against it in tests/circulate/test_lines.py); a page holding a value that JSON would
+escape goes through `canonical_json` itself, row by row.
 """
 
 from __future__ import annotations
