@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -238,3 +239,13 @@ def test_an_unknown_licence_is_refused_as_unknown_not_as_non_commercial() -> Non
 def test_decide_is_pure() -> None:
     rec, req = accepted(source={"tlp": "AMBER"}), request("org:org-b")
     assert [decide(rec, req) for _ in range(3)] == [decide(rec, req)] * 3
+
+
+def test_a_use_refusing_non_commercial_licences_refuses_unknown_ones_too() -> None:
+    # an unknown licence grants no commercial use: a rule table that lists only
+    # non_commercial for a use still keeps it out, and says why
+    rules = replace(load_rules(), use_forbids={"commercial-training": ("non_commercial",)})
+    commercial = request(use="commercial-training")
+    unknown = decide(accepted(source={"license": "LicenseRef-unknown"}), commercial, rules)
+    assert unknown.reason == "LicenseRef-unknown is of unknown terms: not for commercial-training"
+    assert decide(accepted(source={"license": "MIT"}), commercial, rules).allowed

@@ -15,6 +15,9 @@ ROWS = [
     ("01B", 12, "", "tlp"),
     ('01"C', 3, "c\\d", "allow:no-train"),  # escaped by JSON: the page goes row by row
     ("01D\x01", 4, "é中", "licence.use"),
+    ("01E", 5, "x\ny", "allow"),  # a newline, as the lines end: escaped all the same
+    ("01F", 6, "back\\slash", "allow"),  # a backslash alone
+    ('01G"', 7, "ab", "allow"),  # a quote alone
 ]
 
 
@@ -28,10 +31,15 @@ def _columns(rows: list[tuple[str, int, str, str]]) -> tuple[pa.Array, ...]:
     )
 
 
-@pytest.mark.parametrize("rows", [ROWS[:2], ROWS, ROWS[3:], []])
-def test_json_rows_are_canonical_json_lines(rows: list[tuple[str, int, str, str]]) -> None:
-    expected = b"".join(canonical_json(list(r)) + b"\n" for r in rows)
-    assert json_rows(*_columns(rows)) == expected
+@pytest.mark.parametrize(
+    "rows", [ROWS[:2], ROWS, ROWS[3:4], [ROWS[0], ROWS[4]], [ROWS[5], ROWS[1]], ROWS[6:], []]
+)
+@pytest.mark.parametrize("end", ["\n", ","])
+def test_json_rows_are_canonical_json_lines(
+    rows: list[tuple[str, int, str, str]], end: str
+) -> None:
+    expected = b"".join(canonical_json(list(r)) + end.encode() for r in rows)
+    assert json_rows(*_columns(rows), end=end) == expected
 
 
 def test_tsv_lines_and_joined_read_a_slice() -> None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import gc
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
+import qianmo
 from qianmo.circulate._spill import SCHEMA, Spill
 
 
@@ -38,3 +42,18 @@ def test_the_file_goes_with_the_spill() -> None:
     del spill
     gc.collect()
     assert not os.path.exists(path)
+
+
+def test_the_file_goes_when_a_process_ends_holding_the_spill(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from qianmo.circulate._spill import Spill\n"
+        "held = Spill()\n"
+        "print(held._path)\n"
+        "sys.exit(0)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(qianmo.__file__).parents[1])}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    path = done.stdout.strip()
+    assert path and not os.path.exists(path)

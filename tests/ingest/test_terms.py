@@ -66,3 +66,26 @@ def test_cli_ingest_again_with_a_new_licence(cli, tmp_path: Path) -> None:  # ty
     assert again.code == 0 and "2 updated, 0 already held" in again.out
     records = json.loads(cli("records", "list", "--json").out)
     assert {(r["source"]["license"], r["version"]) for r in records} == {("Apache-2.0", 2)}
+
+
+def test_a_record_this_import_added_is_not_held_under_other_terms(
+    db: Database, tmp_path: Path
+) -> None:
+    # the second row repeats the first's original id without its own licence: it is already
+    # held, but by this very import, whose first row's own licence stands
+    own = {**qa_row(1), "source": {"original_id": "q-1", "license": "CC0-1.0"}}
+    path = write_jsonl(tmp_path / "in.jsonl", [own, qa_row(1)])
+    first = ingest_file(db, path, IngestOptions(license="MIT"), actor="t")
+    assert (first.added, first.updated, first.duplicates) == (1, 0, 1)
+    assert [(r.source.license, r.version) for r in _records(db)] == [("CC0-1.0", 1)]
+
+
+def test_records_without_an_original_id_are_matched_by_content(
+    db: Database, tmp_path: Path
+) -> None:
+    rows = [{k: v for k, v in qa_row(n).items() if k != "source"} for n in (1, 2)]
+    path = write_jsonl(tmp_path / "in.jsonl", [*rows, rows[0]])  # the first twice: one held
+    assert ingest_file(db, path, IngestOptions(license="MIT"), actor="t").added == 2
+    again = ingest_file(db, path, IngestOptions(license="Apache-2.0"), actor="t")
+    assert (again.added, again.updated, again.duplicates) == (0, 2, 1)
+    assert {(r.source.license, r.version) for r in _records(db)} == {("Apache-2.0", 2)}

@@ -109,16 +109,17 @@ def _personal(r: RecordView, q: ReleaseRequest, t: RuleTable) -> Decision | None
 
 def _license(r: RecordView, q: ReleaseRequest, t: RuleTable) -> Decision | None:
     terms = license_terms(r.license)
-    # an unknown licence is not known to be non-commercial: its reason says it is unknown
     properties = {
         "unknown": terms.unknown,
         "academic_only": terms.academic_only,
-        "non_commercial": not terms.commercial and not terms.unknown,
+        "non_commercial": not terms.commercial,
     }
-    for prop in t.use_forbids.get(q.use, ()):
-        if properties.get(prop):
-            what = "of unknown terms" if prop == "unknown" else prop.replace("_", "-")
-            return deny("license.use", f"{terms.expression} is {what}: not for {q.use}")
+    forbidden = [p for p in t.use_forbids.get(q.use, ()) if properties.get(p)]
+    if forbidden:
+        # an unknown licence grants no commercial use either (a use forbidding only
+        # non_commercial refuses it too), but its reason says that its terms are unknown
+        what = "of unknown terms" if terms.unknown else forbidden[0].replace("_", "-")
+        return deny("license.use", f"{terms.expression} is {what}: not for {q.use}")
     if terms.no_derivatives and (q.derives or is_derived(r, t)):
         why = "the release derives from it" if q.derives else "the item is derived"
         return deny("license.no_derivatives", f"{terms.expression} forbids derivatives; {why}")

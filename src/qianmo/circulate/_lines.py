@@ -5,8 +5,8 @@ tab-separated line per member (its members digest) and stores one row per member
 half a million rows one Python value at a time cost ~1.5 µs a row (`canonical_json` of a tuple,
 `heapq.merge` of the two tables); joining the columns element-wise costs a fraction of that.
 The bytes are the same as the row-by-row forms: `canonical_json([id, version, hash, label])`
-(checked against it in tests/circulate/test_lines.py), or the first values a page holds that
-JSON would escape send that page through `canonical_json` itself.
+(checked against it in tests/circulate/test_lines.py); a page holding a value that JSON would
+escape goes through `canonical_json` itself, row by row.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ import pyarrow.compute as pc
 
 from qianmo.standard import canonical_json
 
-# what orjson writes escaped inside a JSON string: the quote, the backslash, control characters
-_ESCAPED = r'["\\\x00-\x1f]'
+# what orjson writes escaped inside a JSON string, besides the quote: the backslash and the
+# control characters (no byte of a longer UTF-8 sequence is one of these)
+_ESCAPED = bytes(range(0x20)) + b"\\"
 
 
 def joined(lines: pa.Array) -> bytes:
@@ -54,13 +55,22 @@ def json_rows(
 ) -> bytes:
     """`canonical_json([id, version, hash, label]) + end` of each row."""
     ids, hashes, labels = _arrow(ids), _arrow(hashes), _arrow(labels)
-    strings = (ids, hashes, labels)
-    if any(pc.any(pc.match_substring_regex(s, _ESCAPED)).as_py() for s in strings):
-        rows = zip(ids.to_pylist(), _arrow(versions).to_pylist(), hashes.to_pylist(),
-                   labels.to_pylist(), strict=True)  # fmt: skip
-        return b"".join(canonical_json(list(r)) + end.encode() for r in rows)
     parts = [
         '["', ids, '",', pc.cast(_arrow(versions), pa.string()), ',"', hashes, '","', labels,
         '"]' + end,
     ]  # fmt: skip
-    return joined(pc.binary_join_element_wise(*parts, ""))
+    out, tail = joined(pc.binary_join_element_wise(*parts, "")), end.encode()
+    # A value JSON escapes shows in the joined bytes as a quote beyond each line's six, or a byte
+    # to escape beyond those of `end`: then the page goes row by row. Counted on the bytes, not
+    # by a regex over the columns, which cost what the join saved (0.42-0.44 µs a row, as row by
+    # row; 0.30 now: 50,000 rows in pages of 10,000, CPU, medians of 7, alternating).
+    n = len(ids)
+    if out.count(b'"') == 6 * n and _escapable(out) == _escapable(tail) * n:
+        return out
+    rows = zip(ids.to_pylist(), _arrow(versions).to_pylist(), hashes.to_pylist(),
+               labels.to_pylist(), strict=True)  # fmt: skip
+    return b"".join(canonical_json(list(r)) + tail for r in rows)
+
+
+def _escapable(data: bytes) -> int:
+    return len(data) - len(data.translate(None, _ESCAPED))

@@ -32,7 +32,9 @@ class Spill:
     def __init__(self) -> None:
         fd, self._path = tempfile.mkstemp(prefix="qianmo-rows-", suffix=".arrow")
         os.close(fd)
-        weakref.finalize(self, _remove, self._path)  # the file goes when the spill does
+        # removed when the spill is collected, and at exit for one still held then (a
+        # NamedTemporaryFile's was left behind by a process that ended holding a report)
+        weakref.finalize(self, _remove, self._path)
         self._writer: Any = pa.ipc.new_file(self._path, SCHEMA)
         self.rows = 0
 

@@ -38,22 +38,21 @@ def apply_terms(
     actor: str,
 ) -> int:
     """New versions of the held records these already-held `incoming` records stand for,
-    where one of `terms` differs; how many records changed."""
+    where one of `terms` differs; how many records changed. `_held` matches each held record
+    to one incoming record at most, so none is edited twice."""
     if not terms or not incoming:
         return 0
     held = _held(session, incoming, import_id)
     edits: list[tuple[Record, LineageStep | None]] = []
-    done: set[str] = set()
     for rec in incoming:
         old = held.get(rec.id)
-        if old is None or old.id in done:
+        if old is None:
             continue
         new_source = rec.source.model_dump(mode="json")
         old_source = old.source.model_dump(mode="json")
         changed = {t: new_source[t] for t in terms if new_source[t] != old_source[t]}
         if not changed:
             continue
-        done.add(old.id)
         source = old.source.model_validate({**old_source, **changed})
         detail = {"terms": changed, "previous_version": old.version}
         edits.append(

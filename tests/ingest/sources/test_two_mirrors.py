@@ -51,3 +51,13 @@ def test_a_file_imported_from_inside_the_mirror_belongs_to_it(db: Database, tmp_
     (a / "CVE-2030-0001.json").unlink()
     assert sync_source(db, "cve", a, actor="t").counts.withdrawn == 1
     assert _status(db)["CVE-2030-0001"] is Status.WITHDRAWN
+
+
+def test_a_mirror_whose_path_differs_only_in_case_is_another(db: Database, tmp_path: Path) -> None:
+    # SQLite's LIKE ignores ASCII case: `…/cves/%` matched `…/CVES/more` there, not on PostgreSQL
+    a = _mirror(tmp_path / "cves", "CVE-2030-0001")
+    (tmp_path / "CVES").mkdir()
+    b = _mirror(tmp_path / "CVES" / "more", "CVE-2030-0003")
+    sync_source(db, "cve", b, actor="t")
+    assert sync_source(db, "cve", a, actor="t").counts.withdrawn == 0
+    assert _status(db)["CVE-2030-0003"] is Status.RAW

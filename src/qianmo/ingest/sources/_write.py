@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any
 
 import xxhash
-from sqlalchemy import Column, MetaData, String, Table, insert, select
+from sqlalchemy import Column, MetaData, String, Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from qianmo.ingest.sources._catalog import Catalog
@@ -412,6 +412,15 @@ def _derived_of(session: Session, roots: Sequence[str]) -> dict[str, list[dict[s
     return out
 
 
+def _in_mirror(mirror: str) -> Any:
+    """Imports of `mirror` or of a path under it. The prefix is compared as a substring, not
+    by LIKE, which SQLite matches ignoring ASCII case: syncing `…/cves` took `…/CVES/more`'s
+    documents for its own there, and not on PostgreSQL."""
+    prefix = mirror.rstrip("/") + "/"
+    name = ImportRow.file_name
+    return (name == mirror) | (func.substr(name, 1, len(prefix)) == prefix)
+
+
 def withdraw_missing(
     session: Session, source_name: str, mirror: str, seen: set[str], *, actor: str, reason: str
 ) -> int:
@@ -445,12 +454,7 @@ def withdraw_missing(
             RecordRow.kind == "document",
             RecordRow.status != Status.WITHDRAWN.value,
             RecordRow.original_id.is_not(None),
-            RecordRow.import_id.in_(
-                select(ImportRow.id).where(
-                    (ImportRow.file_name == mirror)
-                    | ImportRow.file_name.startswith(mirror.rstrip("/") + "/", autoescape=True)
-                )
-            ),
+            RecordRow.import_id.in_(select(ImportRow.id).where(_in_mirror(mirror))),
             RecordRow.original_id.not_in(select(table.c.original_id)),
             ~RecordRow.original_id.contains("#", autoescape=True),
         )
