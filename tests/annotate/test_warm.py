@@ -7,8 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from qianmo.annotate import claim, submit_next, warm_up
-from qianmo.annotate._warm import WARM_RUNS
-from qianmo.store import Database, prime_lookups
+from qianmo.store import WARM_RUNS, Database, prime_lookups
 from tests.helpers.annotate import add_corpus, add_people, make_campaign
 
 TABLES = (

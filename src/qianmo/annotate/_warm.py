@@ -22,10 +22,8 @@ from qianmo.annotate._config import CampaignConfig
 from qianmo.annotate._counted import ALL_IN_ONE
 from qianmo.annotate._settle import SETTLE_STATEMENTS
 from qianmo.standard import utcnow
-from qianmo.store import Prepared, Viewer, access_params
+from qianmo.store import WARM_RUNS, Prepared, Viewer, access_params
 
-# Runs of each statement: five unprepared, five custom plans, then the generic plan is made.
-WARM_RUNS = 12
 NOBODY = ""  # an id, name and hash no row has
 _CAMPAIGN = CampaignInfo(NOBODY, NOBODY, "open", CampaignConfig(), (), 0, {})
 _MEMBER = Viewer(NOBODY, orgs=frozenset({NOBODY}))
