@@ -114,21 +114,13 @@ def aware(at: datetime) -> datetime:
 
 _member_org, _partner_org = ORGS.alias("o"), ORGS.alias("p")
 _memberships, _org_partners = MEMBERSHIPS, ORG_PARTNERS
-# How many leases the user holds in the campaign: a claim looks at them only if there are any.
-_leases_held = (
-    select(func.count())
-    .where(
-        ASSIGNMENTS.c.campaign_id == arg("cid"),
-        ASSIGNMENTS.c.annotator_id == USERS.c.id,
-        ASSIGNMENTS.c.state == "leased",
-    )
-    .correlate(USERS)
-    .scalar_subquery()
-)
-# The user, their memberships and their organisations' partners (as `load_viewer`), their
-# standing in the campaign and whether they hold a lease there: one round trip instead of five.
-WHO = Prepared(
-    select(
+
+
+def _who_columns(leases_held: Any) -> tuple[Any, ...]:
+    """WHO's columns: the user, their memberships and their organisations' partners (as
+    `load_viewer`), their standing in the campaign, and `leases_held` (how many leases they
+    hold there: a claim looks at them only if there are any)."""
+    return (
         USERS.c.id,
         USERS.c.is_active,
         _member_org.c.name,
@@ -137,18 +129,41 @@ WHO = Prepared(
         STATS.c.status,
         STATS.c.labelled,
         STATS.c.gold_seen,
-        _leases_held,
+        leases_held,
     )
-    .select_from(
-        USERS.outerjoin(_memberships, _memberships.c.user_id == USERS.c.id)
+
+
+def _who_joins(joined: Any, campaign_id: Any) -> Any:
+    """`joined` (USERS among its tables) with what `_who_columns` reads, in `campaign_id`."""
+    return (
+        joined.outerjoin(_memberships, _memberships.c.user_id == USERS.c.id)
         .outerjoin(_member_org, _member_org.c.id == _memberships.c.org_id)
         .outerjoin(_org_partners, _org_partners.c.org_id == _member_org.c.id)
         .outerjoin(_partner_org, _partner_org.c.id == _org_partners.c.partner_id)
         .outerjoin(
             STATS,
-            and_(STATS.c.campaign_id == arg("cid"), STATS.c.annotator_id == USERS.c.id),
+            and_(STATS.c.campaign_id == campaign_id, STATS.c.annotator_id == USERS.c.id),
         )
     )
+
+
+def _leases_held(held: Any, campaign_id: Any, *outer: Any) -> Any:
+    return (
+        select(func.count())
+        .where(
+            held.c.campaign_id == campaign_id,
+            held.c.annotator_id == USERS.c.id,
+            held.c.state == "leased",
+        )
+        .correlate(*outer)
+        .scalar_subquery()
+    )
+
+
+# Who is asking, by name, in campaign `cid`: one round trip instead of five.
+WHO = Prepared(
+    select(*_who_columns(_leases_held(ASSIGNMENTS, arg("cid"), USERS)))
+    .select_from(_who_joins(USERS, arg("cid")))
     .where(USERS.c.name == arg("user"))
 )
 
@@ -621,15 +636,12 @@ _LEASE_ROW = (
     USERS.c.id,
     *CAMPAIGN_ROW,
 )
+_LEASE_FROM = ASSIGNMENTS.outerjoin(USERS, USERS.c.name == arg("user")).outerjoin(
+    CAMPAIGNS,
+    and_(CAMPAIGNS.c.id == ASSIGNMENTS.c.campaign_id, CAMPAIGNS.c.type == CAMPAIGN_TYPE),
+)
 LEASE_OF = Prepared(
-    select(*_LEASE_ROW)
-    .select_from(
-        ASSIGNMENTS.outerjoin(USERS, USERS.c.name == arg("user")).outerjoin(
-            CAMPAIGNS,
-            and_(CAMPAIGNS.c.id == ASSIGNMENTS.c.campaign_id, CAMPAIGNS.c.type == CAMPAIGN_TYPE),
-        )
-    )
-    .where(ASSIGNMENTS.c.id == arg("aid"))
+    select(*_LEASE_ROW).select_from(_LEASE_FROM).where(ASSIGNMENTS.c.id == arg("aid"))
 )
 
 
@@ -663,41 +675,9 @@ _held = ASSIGNMENTS.alias("held")
 LEASE_AND_WHO = Prepared(
     select(
         *_LEASE_ROW,
-        USERS.c.id,
-        USERS.c.is_active,
-        _member_org.c.name,
-        _memberships.c.role,
-        _partner_org.c.name,
-        STATS.c.status,
-        STATS.c.labelled,
-        STATS.c.gold_seen,
-        select(func.count())
-        .where(
-            _held.c.campaign_id == ASSIGNMENTS.c.campaign_id,
-            _held.c.annotator_id == USERS.c.id,
-            _held.c.state == "leased",
-        )
-        .correlate(USERS, ASSIGNMENTS)
-        .scalar_subquery(),
+        *_who_columns(_leases_held(_held, ASSIGNMENTS.c.campaign_id, USERS, ASSIGNMENTS)),
     )
-    .select_from(
-        ASSIGNMENTS.outerjoin(USERS, USERS.c.name == arg("user"))
-        .outerjoin(
-            CAMPAIGNS,
-            and_(CAMPAIGNS.c.id == ASSIGNMENTS.c.campaign_id, CAMPAIGNS.c.type == CAMPAIGN_TYPE),
-        )
-        .outerjoin(_memberships, _memberships.c.user_id == USERS.c.id)
-        .outerjoin(_member_org, _member_org.c.id == _memberships.c.org_id)
-        .outerjoin(_org_partners, _org_partners.c.org_id == _member_org.c.id)
-        .outerjoin(_partner_org, _partner_org.c.id == _org_partners.c.partner_id)
-        .outerjoin(
-            STATS,
-            and_(
-                STATS.c.campaign_id == ASSIGNMENTS.c.campaign_id,
-                STATS.c.annotator_id == USERS.c.id,
-            ),
-        )
-    )
+    .select_from(_who_joins(_LEASE_FROM, ASSIGNMENTS.c.campaign_id))
     .where(ASSIGNMENTS.c.id == arg("aid"))
 )
 
