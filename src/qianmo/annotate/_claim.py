@@ -203,6 +203,15 @@ def who(
     return uid, viewer, standing, leases
 
 
+def who_after_count(rows: WhoRows | None, status: str) -> WhoRows | None:
+    """WHO's rows as read before a counted submit, as they stand after it: the status the
+    count returned, one more labelled, one lease fewer (this one, ended); None when none were
+    read or there is no standing to advance."""
+    if not rows or rows[0][5] is None:
+        return None
+    return [(*r[:5], status, r[6] + 1, r[7], r[8] - 1) for r in rows]
+
+
 _STANDING_COLUMNS = (
     "campaign_id",
     "annotator_id",

@@ -25,6 +25,7 @@ from qianmo.annotate._claim import (
     item_record,
     own_lease,
     own_lease_and_who,
+    who_after_count,
 )
 from qianmo.annotate._counted import JUST_ENDED, NEW_LABEL, counted_labels, label_row
 from qianmo.annotate._counts import recount_remaining
@@ -204,16 +205,8 @@ def store_labels(
         return Stored(info, lease, len(info.questions), status)
     counted = counted_labels(conn, info, lease, checked, duration_ms)
     status = counted.annotator_status
-    who_rows = _after_count(rows, status)
+    who_rows = who_after_count(rows, status)
     return Stored(info, lease, counted.labels, status, who_rows, counted.item)
-
-
-def _after_count(rows: WhoRows | None, status: str) -> WhoRows | None:
-    """WHO's rows as read before a counted submit, as they stand after it: the status the
-    count returned, one more labelled, one lease fewer (this one, ended)."""
-    if not rows or rows[0][5] is None:
-        return None
-    return [(*r[:5], status, r[6] + 1, r[7], r[8] - 1) for r in rows]
 
 
 def count_and_commit(s: Session, stored: Stored, user: str) -> Submitted:
