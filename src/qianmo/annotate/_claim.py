@@ -325,14 +325,21 @@ def _task(
 _STATEMENTS = PreparedCache(size=512)
 
 
+def _orgs_as_arrays(dialect: str) -> bool:
+    """Whether claims take the viewer's organisations as array parameters (`= ANY`, PostgreSQL
+    only): the statement's cache key, its access condition and its parameters must agree, or
+    a statement with one member's organisations baked in would serve another."""
+    return dialect == "postgresql"
+
+
 def claim_statement(info: CampaignInfo, viewer: Viewer, dialect: str, variant: str) -> Prepared:
     """UPDATE one free (or expired) slot to leased for this annotator, returning it.
 
     Variants: `first` skips items the annotator skipped; `again` lets them come back after
     the others; `more` takes a slot of another question (`:qid`) on the chosen item (`:item`).
     """
-    arrays = dialect == "postgresql"  # `visible_condition(orgs_as_arrays=…)` in `_build_claim`
-    key = (info.id, info.versions, dialect, variant, access_key(viewer, arrays=arrays))
+    access = access_key(viewer, arrays=_orgs_as_arrays(dialect))
+    key = (info.id, info.versions, dialect, variant, access)
     return _STATEMENTS.get(key, lambda: _build_claim(info, viewer, dialect, variant))
 
 
@@ -359,7 +366,7 @@ def _build_claim(info: CampaignInfo, viewer: Viewer, dialect: str, variant: str)
             and_(free.c.state == "leased", free.c.lease_expires < arg("now")),
         ),
         ITEMS.c.state == "open",
-        visible_condition(viewer, name_as_arg=True, orgs_as_arrays=dialect == "postgresql"),
+        visible_condition(viewer, name_as_arg=True, orgs_as_arrays=_orgs_as_arrays(dialect)),
         _none(
             dialect,
             mine.c.item_id == free.c.item_id,
@@ -587,7 +594,7 @@ def claim_in(
             "expires": expires,
             "now": now,
             "qids": info.question_ids,
-            **access_params(viewer, arrays=db.dialect == "postgresql"),
+            **access_params(viewer, arrays=_orgs_as_arrays(db.dialect)),
         }
         picked = _lease_slots(conn, info, viewer, db.dialect, params)
         if picked is None:
