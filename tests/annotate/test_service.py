@@ -21,12 +21,16 @@ from qianmo.annotate import (
     submit,
     visible_labels,
 )
+from qianmo.annotate._cache import CampaignInfo
+from qianmo.annotate._claim import claim_statement
+from qianmo.annotate._config import CampaignConfig
 from qianmo.errors import PolicyRefused, QianmoError
 from qianmo.standard import Status, utcnow
 from qianmo.store import (
     AnnotationLabelRow,
     AnnotationQuestionRow,
     Database,
+    Viewer,
     get_record,
     get_versions,
 )
@@ -321,6 +325,20 @@ def test_amber_records_only_go_to_those_who_may_see_them(db: Database) -> None:
     make_campaign(db, overlap=2)
     assert claim(db, "c1", "outside") is None
     assert claim(db, "c1", "inside") is not None
+
+
+def test_one_claim_statement_serves_every_member_on_postgresql() -> None:
+    # There the organisations are array parameters (the test above checks each member's are
+    # the ones used): members of other organisations do not each build and compile their own.
+    info = CampaignInfo("c", "c", "open", CampaignConfig(), (), 0, {})
+    a = Viewer("a", orgs=frozenset({"org-a"}))
+    b = Viewer("b", orgs=frozenset({"org-b"}), partner_orgs=frozenset({"org-c"}))
+    for variant in ("first", "again", "more"):
+        pg = claim_statement(info, a, "postgresql", variant)
+        assert pg is claim_statement(info, b, "postgresql", variant)
+        assert claim_statement(info, a, "sqlite", variant) is not claim_statement(
+            info, b, "sqlite", variant
+        )
 
 
 def test_red_records_go_only_to_the_people_they_name(db: Database) -> None:

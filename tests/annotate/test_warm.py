@@ -7,8 +7,11 @@ import pytest
 from sqlalchemy import text
 
 from qianmo.annotate import claim, submit_next, warm_up
-from qianmo.annotate._warm import WARM_RUNS
-from qianmo.store import Database, prime_lookups
+from qianmo.annotate._claim import Lease
+from qianmo.annotate._counted import counted_labels
+from qianmo.annotate._warm import _CAMPAIGN
+from qianmo.errors import QianmoError
+from qianmo.store import WARM_RUNS, Database, prime_lookups
 from tests.helpers.annotate import add_corpus, add_people, make_campaign
 
 TABLES = (
@@ -58,3 +61,23 @@ def test_warm_up_plans_every_pooled_connection_and_changes_nothing(db: Database)
     # the warmed connections serve a label as before
     done = submit_next(db, task.assignment_id, "ann", {"correct": "yes"})
     assert done.submitted.labels == 1 and done.task is not None
+
+
+def test_a_submit_with_a_duration_runs_the_statement_warm_up_planned(db: Database) -> None:
+    # psycopg prepares a statement per (text, parameter types): a duration typed by its value
+    # (int2, int4; None is unknown) would be another statement, planned anew on every
+    # connection, and not the warmed one. Six runs of each: psycopg prepares at the sixth.
+    if db.is_sqlite:
+        pytest.skip("needs PostgreSQL (QIANMO_TEST_DATABASE_URL)")
+    nobody = Lease("", "", "", False, "")
+    with db.engine.connect() as conn:
+        with conn.begin():
+            warm_up(conn)
+            for ms in (None, 1234, 40_000) * 6:
+                with pytest.raises(QianmoError):  # no such lease: nothing written
+                    counted_labels(conn, _CAMPAIGN, nobody, {}, ms)
+        submits = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_prepared_statements"
+            " WHERE starts_with(statement, 'WITH ended AS')"
+        ).scalar()
+    assert submits == 1

@@ -78,6 +78,9 @@ def test_record_page_lays_out_choices_and_turns_escaped(db: Database, client: Te
     # shapes not laid out stay JSON: nothing hidden
     assert readable({"a": {"b": 1}}) == '{\n  "a": {\n    "b": 1\n  }\n}'
     assert readable([{"role": "user", "content": "x", "extra": 1}]).startswith("[")
+    # a turn's name is part of what it says
+    named = [{"role": "user", "name": "alice", "content": "hi"}, {"role": "user", "content": "yo"}]
+    assert readable(named) == "user (alice): hi\n\nuser: yo"
 
 
 def test_invisible_record_page_is_404(db: Database, client: TestClient) -> None:

@@ -226,7 +226,11 @@ def _in_one(
             "cid": info.id,
             "item": lease.item_id,
             "uid": lease.annotator_id,
-            "ms": ms,
+            # As text, which the statement casts to INTEGER: psycopg keys its prepared
+            # statements by the parameters' types as well, and types None as unknown but an
+            # int as int2 or int4 by its size, so durations made up to three prepared
+            # statements of this one per connection, and not the one `warm_up` planned.
+            "ms": None if ms is None else str(ms),
             "at": utcnow(),
             "qids": qids,
             "ids": [new_id() for _ in qids],

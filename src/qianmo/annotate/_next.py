@@ -54,9 +54,9 @@ def _once(
             # A refused claim (paused, campaign closed, deadline) raises before it writes
             # anything: the submit still commits, and the refusal is reported beside it.
             task, refused = None, str(e)
-        # Then the item's count and the audit entries with the COMMIT: both lock rows every
-        # writer of the item, or every writer, queues for (`count_and_commit`), so not before
-        # the claim.
+        # Then the item's count on SQLite (on PostgreSQL the submit's statement took it:
+        # `_counted`) and the audit entries with the COMMIT: both lock rows every writer of
+        # the item, or every writer, queues for (`count_and_commit`), so not before the claim.
         return SubmittedNext(count_and_commit(s, stored, user), task, refused)
 
 

@@ -1,10 +1,10 @@
 """Submitting labels: counted labels fill their slots; gold labels score the annotator.
 
 A counted submit is a handful of Core statements: the lease with its campaign, end the lease,
-mark its slots done (returning them), insert the labels and bump the annotator's count (one
-statement on PostgreSQL: `_counted`), decrement the item's `remaining` (returning it) and
-append the audit entry. Only the submit that brings
-an item to 0 reads its labels to settle it. The answers are checked before any of that.
+mark its slots done (returning them), insert the labels, bump the annotator's count and
+decrement the item's `remaining` (returning it) — one statement on PostgreSQL (`_counted`) —
+and append the audit entry. Only the submit that brings an item to 0 reads its labels to
+settle it. The answers are checked before any of that.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from qianmo.annotate._claim import (
     item_record,
     own_lease,
     own_lease_and_who,
+    who_after_count,
 )
 from qianmo.annotate._counted import JUST_ENDED, NEW_LABEL, counted_labels, label_row
 from qianmo.annotate._counts import recount_remaining
@@ -147,9 +148,10 @@ def _gold_labels(
     return all(verdicts)
 
 
-# The row lock this takes on PostgreSQL orders the submits of one item: of two people filling
-# its last slots, the second sees the first's decrement and settles the item.
-DECREMENT = Prepared(
+# SQLite only (there one writer at a time orders the submits of an item): on PostgreSQL the
+# count is taken by the submit's own statement (`_counted`), whose row lock on the item orders
+# them: of two people filling its last slots, the second sees the first's count and settles it.
+_DECREMENT = Prepared(
     update(ITEMS)
     .where(ITEMS.c.id == arg("item"))
     .values(remaining=ITEMS.c.remaining - arg("n"))
@@ -203,16 +205,8 @@ def store_labels(
         return Stored(info, lease, len(info.questions), status)
     counted = counted_labels(conn, info, lease, checked, duration_ms)
     status = counted.annotator_status
-    who_rows = _after_count(rows, status)
+    who_rows = who_after_count(rows, status)
     return Stored(info, lease, counted.labels, status, who_rows, counted.item)
-
-
-def _after_count(rows: WhoRows | None, status: str) -> WhoRows | None:
-    """WHO's rows as read before a counted submit, as they stand after it: the status the
-    count returned, one more labelled, one lease fewer (this one, ended)."""
-    if not rows or rows[0][5] is None:
-        return None
-    return [(*r[:5], status, r[6] + 1, r[7], r[8] - 1) for r in rows]
 
 
 def count_and_commit(s: Session, stored: Stored, user: str) -> Submitted:
@@ -232,7 +226,7 @@ def count_and_commit(s: Session, stored: Stored, user: str) -> Submitted:
         conn = s.connection()
         remaining, state, record_id = (
             stored.item_count
-            or DECREMENT.run(conn, {"item": lease.item_id, "n": stored.labels}).one()
+            or _DECREMENT.run(conn, {"item": lease.item_id, "n": stored.labels}).one()
         )
         if remaining <= 0 and state == "open":
             campaign = Campaign(info.id, info.name, info.status, info.config)

@@ -21,12 +21,9 @@ from qianmo.annotate._claim import LEASE_AND_WHO, LEASE_OF, WHO, claim_statement
 from qianmo.annotate._config import CampaignConfig
 from qianmo.annotate._counted import ALL_IN_ONE
 from qianmo.annotate._settle import SETTLE_STATEMENTS
-from qianmo.annotate._submit import DECREMENT
 from qianmo.standard import utcnow
-from qianmo.store import Prepared, Viewer, access_params
+from qianmo.store import WARM_RUNS, Prepared, Viewer, access_params
 
-# Runs of each statement: five unprepared, five custom plans, then the generic plan is made.
-WARM_RUNS = 12
 NOBODY = ""  # an id, name and hash no row has
 _CAMPAIGN = CampaignInfo(NOBODY, NOBODY, "open", CampaignConfig(), (), 0, {})
 _MEMBER = Viewer(NOBODY, orgs=frozenset({NOBODY}))
@@ -51,7 +48,6 @@ def warm_up(conn: Connection) -> None:
         (LEASE_OF, nothing),
         (LEASE_AND_WHO, nothing),
         (WHO, nothing),
-        (DECREMENT, {"item": NOBODY, "n": 1}),
         (
             ALL_IN_ONE,
             {

@@ -118,7 +118,7 @@ from qianmo.store._models import (
     WebSessionRow,
 )
 from qianmo.store._policy import decision_flags, read_policy_inputs
-from qianmo.store._prepared import Prepared, PreparedCache, Ran, arg
+from qianmo.store._prepared import WARM_RUNS, Prepared, PreparedCache, Ran, arg
 from qianmo.store._quality import QualityRunRow
 from qianmo.store._records import (
     AddResult,
@@ -168,6 +168,7 @@ __all__ = [
     "ROLES",
     "SEEN_EVERY_S",
     "STAT_FIELDS",
+    "WARM_RUNS",
     "AddResult",
     "AnnotationAssignmentRow",
     "AnnotationItemRow",

@@ -7,7 +7,7 @@ record's restrictions (`user:NAME`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,9 +95,12 @@ def can_see(viewer: Viewer, record: Record) -> bool:
     return org in viewer.orgs  # AMBER+STRICT
 
 
-def access_key(viewer: Viewer) -> tuple[frozenset[str], frozenset[str]]:
-    """All that `visible_condition(viewer, name_as_arg=True)` bakes into a statement: kept
-    statements built with it are cached by this and run with `access_params(viewer)`."""
+def access_key(viewer: Viewer, *, arrays: bool = False) -> Hashable:
+    """All that `visible_condition(viewer, name_as_arg=True)` bakes into a statement (with
+    `orgs_as_arrays` when `arrays`: only whether the viewer is a member): kept statements
+    built with it are cached by this and run with `access_params(viewer, arrays=arrays)`."""
+    if arrays:
+        return viewer.is_member
     return viewer.orgs, viewer.partner_orgs
 
 

@@ -22,7 +22,7 @@ from qianmo.standard import new_id, utcnow
 from qianmo.store._access import Viewer, viewer_from_rows, with_viewer_columns
 from qianmo.store._audit import audit
 from qianmo.store._models import MembershipRow, OrgPartnerRow, OrgRow, TokenRow, UserRow
-from qianmo.store._prepared import Prepared, arg
+from qianmo.store._prepared import WARM_RUNS, Prepared, arg
 from qianmo.store._roles import check_role
 from qianmo.store._sessions import end_user_sessions
 
@@ -325,9 +325,9 @@ _TOKEN_USER = Prepared(
 
 
 def prime_lookups(conn: Connection) -> None:
-    """Run the token lookup of every API request a dozen times with a hash no token has, so
+    """Run the token lookup of every API request WARM_RUNS times with a hash no token has, so
     this connection has prepared and planned it (`Database.warm`)."""
-    for _ in range(12):
+    for _ in range(WARM_RUNS):
         _TOKEN_USER.run(conn, {"token_hash": ""})
 
 

@@ -30,6 +30,12 @@ from sqlalchemy.types import TypeEngine
 Processor = Callable[[Any], Any] | None
 
 
+# Runs that leave a statement prepared and generically planned on a PostgreSQL connection
+# (`Database.warm`): psycopg prepares it at its sixth run, then PostgreSQL makes five custom
+# plans before it weighs a generic one. Fewer (5 or 6) left some statements on custom plans.
+WARM_RUNS = 12
+
+
 def arg(name: str, type_: TypeEngine[Any] | None = None) -> BindParameter[Any]:
     """A parameter given on each run (a value of None now keeps compiling from asking)."""
     return bindparam(name, None, type_=type_)

@@ -21,7 +21,7 @@ def readable(value: Any) -> str:
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return "\n".join(f"- {v}" for v in value)
     if isinstance(value, list) and value and all(_is_turn(v) for v in value):
-        return "\n\n".join(f"{t['role']}: {t['content']}" for t in value)
+        return "\n\n".join(f"{_speaker(t)}: {t['content']}" for t in value)
     return as_json(value)
 
 
@@ -38,4 +38,10 @@ def _is_turn(value: Any) -> bool:
         and set(value) <= {"role", "content", "name"}
         and isinstance(value.get("role"), str)
         and isinstance(value.get("content"), str)
+        and isinstance(value.get("name", ""), str)
     )
+
+
+def _speaker(turn: dict[str, str]) -> str:
+    # a turn's name (which participant of that role spoke) is shown, not dropped
+    return f"{turn['role']} ({turn['name']})" if turn.get("name") else turn["role"]
