@@ -189,7 +189,6 @@ async def _http_annotators(
                     r.raise_for_status()
                     task = (await r.json())["next"]
                 mine.append(time.perf_counter() - t0)
-                TIMELINE.append((t0, mine[-1]))
             latencies.extend(mine)
             if mine:
                 each.append(sum(mine) / len(mine))
@@ -245,9 +244,6 @@ def _postgres_cpu_s() -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-TIMELINE: list[tuple[float, float]] = []
-
-
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
@@ -296,7 +292,6 @@ def bench(
                 # database connections and warm caches in every server process. The http run
                 # after it is the server in use; both are printed.
                 results["cold"] = asyncio.run(_http_annotators(url, tokens, [], "cold"))
-                TIMELINE.clear()
                 cpu0, client0 = server_cpu_s(proc.pid), time.process_time()
                 database0 = _postgres_cpu_s()
                 results["http"] = asyncio.run(_http_annotators(url, tokens, each))
@@ -324,13 +319,6 @@ def bench(
                 f"{'met' if met else 'not met'}"
             )
     _line("floor", floor_elapsed, floor_lat, None)
-    if TIMELINE and os.environ.get("BENCH_TIMELINE"):
-        ordered = sorted(TIMELINE)
-        tenth = max(1, len(ordered) // 10)
-        for i in range(0, len(ordered), tenth):
-            part = [lat for _, lat in ordered[i : i + tenth]]
-            p50, p95 = _pct(part, 0.5), _pct(part, 0.95)
-            print(f"    labels {i:4}-: p50 {p50:6.0f} ms p95 {p95:6.0f} ms")
     if "http" in results:
         labels = len(results["http"][1])
         print(
