@@ -188,7 +188,7 @@ def settle_if_complete(
     agreed, result = _agreement(questions, labels, campaign.config.agreement)
     now = utcnow()
     if not agreed:
-        _TO_REVIEW.run(conn, {"item": item_id})
+        write_later.append((_TO_REVIEW, {"item": item_id}))
         return "review"
     if any(q.type in EDITING for _, q in questions):
         item = session.get(AnnotationItemRow, item_id, populate_existing=True)
