@@ -111,6 +111,26 @@ def test_agreed_items_are_accepted_with_reasons_naming_people(db: Database) -> N
     assert rec.status_reason == "campaign c1: agreed by ann, bob"
 
 
+def test_an_agreed_rewrite_is_written_back_by_the_last_submit(db: Database) -> None:
+    # the settle that a submit runs for a question type that edits the record (`EDITING`)
+    add_people(db, "annotator", "ann", "bob")
+    (rid,) = add_corpus(db, 1)
+    make_campaign(db, "c1", "correct:choice[yes,no]", "fix:rewrite[answer]", overlap=2)
+    _label_all(
+        db,
+        "c1",
+        {"ann": {"correct": "yes", "fix": "Agreed."}, "bob": {"correct": "yes", "fix": "Agreed."}},
+    )
+    with db.read() as s:
+        versions = get_versions(s, rid)
+        rec = get_record(s, rid)
+    assert rec.status is Status.ACCEPTED and rec.content["answer"] == "Agreed."
+    step = versions[-1].lineage.steps[-1]
+    assert (step.type, step.name) == ("campaign", "c1")
+    assert step.detail["annotators"] == ["ann", "bob"] and step.detail["reviewer"] is None
+    assert progress(db, "c1").items.get("settled") == 1
+
+
 def test_a_live_lease_returns_the_same_item_and_an_expired_one_returns_it(db: Database) -> None:
     add_people(db, "annotator", "ann", "bob")
     add_corpus(db, 1)

@@ -21,6 +21,7 @@ from qianmo.store import (
     get_record,
     save_version,
     set_status,
+    to_record,
 )
 
 _LABELS = (
@@ -83,18 +84,20 @@ def write_back(
     reject: bool = False,
     labels: list[tuple[str, str, Any, str]] | None = None,
     active: Sequence[tuple[str, Question]] | None = None,
+    record_data: dict[str, Any] | None = None,
 ) -> None:
     """Settle the item and write the result to its record, with lineage naming the people.
 
-    A caller that has just read the item's `labels` and the campaign's `active` questions in
-    this transaction passes them, so they are not read again."""
+    A caller that has just read the item's `labels`, the campaign's `active` questions or the
+    record's stored document (`record_data`) in this transaction passes them, so they are not
+    read again."""
     if labels is None:
         labels = item_labels(session, item.id)
     if active is None:
         active = active_questions(session, campaign.id)
     annotators = _names(labels)
     actor = reviewer or f"campaign:{campaign.name}"
-    record = get_record(session, item.record_id)
+    record = get_record(session, item.record_id) if record_data is None else to_record(record_data)
     questions = {q.name: q for _, q in active}
     edited = None if reject else _apply(record, questions, result)
     if edited is not None:
@@ -188,12 +191,21 @@ def settle_if_complete(
     agreed, result = _agreement(questions, labels, campaign.config.agreement)
     now = utcnow()
     if not agreed:
-        _TO_REVIEW.run(conn, {"item": item_id})
+        write_later.append((_TO_REVIEW, {"item": item_id}))
         return "review"
     if any(q.type in EDITING for _, q in questions):
         item = session.get(AnnotationItemRow, item_id, populate_existing=True)
         assert item is not None
-        write_back(session, campaign, item, result, reviewer=None, labels=labels, active=questions)
+        write_back(
+            session,
+            campaign,
+            item,
+            result,
+            reviewer=None,
+            labels=labels,
+            active=questions,
+            record_data=rows[0][4],  # read with the labels
+        )
         session.flush()
         return item.state
     annotators = _names(labels)
