@@ -20,7 +20,7 @@ from qianmo.circulate._release import (
 )
 from qianmo.circulate._request import USES, Audience, Directory, ReleaseRequest
 from qianmo.circulate._rules import RuleTable, load_rules
-from qianmo.circulate._splits import SPLITS, assign_splits, group_members
+from qianmo.circulate._splits import SPLITS, assign_splits
 from qianmo.circulate._view import RecordView
 
 __all__ = [
@@ -54,7 +54,6 @@ __all__ = [
     "export_release",
     "get_release",
     "get_visible_release",
-    "group_members",
     "is_derived",
     "list_releases",
     "load_directory",

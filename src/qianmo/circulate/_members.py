@@ -151,18 +151,15 @@ class MemberTable:
 
     def snapshot_pages(self) -> Iterator[tuple[pa.Array, ...]]:
         """Pages of (record id, version, content hash, split name), in id order."""
-        names, start = pa.array(SPLITS, pa.string()), 0
-        for page in self.rows.pages():
-            splits = names.take(pa.array(self.splits[start : start + len(page)]))
-            yield (*page.columns, splits)
-            start += len(page)
+        for page in _labelled(self.rows, self.splits, list(SPLITS)):
+            yield tuple(page.columns)
 
     def __iter__(self) -> Iterator[Member]:
-        roots, clusters, start = self.roots.to_pylist(), self.clusters.to_pylist(), 0
-        for page in self.rows.pages():
+        roots, clusters = self.roots.to_pylist(), self.clusters.to_pylist()
+        for at, page in self.rows.spans():
             ids, versions, hashes = (c.to_pylist() for c in page.columns)
             for k, rid in enumerate(ids):
-                i = start + k
+                i = at.start + k
                 p, score = self.profiles[self.codes[i]], float(self.scores[i])
                 yield Member(
                     id=rid,
@@ -183,17 +180,15 @@ class MemberTable:
                     classification=p.classification,
                     split=SPLITS[self.splits[i]] if self.splits[i] >= 0 else "",
                 )
-            start += len(ids)
 
 
 def _labelled(
     rows: Spill, codes: np.ndarray[Any, Any], labels: list[str]
 ) -> Iterator[pa.RecordBatch]:
-    names, start = pa.array(labels, pa.string()), 0
-    for page in rows.pages():
-        label = names.take(pa.array(codes[start : start + len(page)]))
-        yield page.append_column("label", label)
-        start += len(page)
+    """Each page with the label of each row's code as a fourth column."""
+    names = pa.array(labels, pa.string())
+    for at, page in rows.spans():
+        yield page.append_column("label", names.take(pa.array(codes[at])))
 
 
 class DenialTable:
@@ -239,20 +234,16 @@ class DenialTable:
         return _labelled(self.rows, self.codes, self.rules())
 
     def __iter__(self) -> Iterator[Denial]:
-        start = 0
-        for page in self.rows.pages():
+        for at, page in self.rows.spans():
             ids, versions, hashes = (c.to_pylist() for c in page.columns)
-            for k, rid in enumerate(ids):
-                d = self.decisions[self.codes[start + k]]
-                yield Denial(rid, versions[k], hashes[k], d.rule or "", d.reason)
-            start += len(ids)
+            for rid, v, h, code in zip(ids, versions, hashes, self.codes[at].tolist(), strict=True):
+                d = self.decisions[code]
+                yield Denial(rid, v, h, d.rule or "", d.reason)
 
 
 def _coded(rows: Spill, codes: np.ndarray[Any, Any]) -> Iterator[pa.RecordBatch]:
-    start = 0
-    for page in rows.pages():
-        yield page.append_column("code", pa.array(codes[start : start + len(page)], pa.int32()))
-        start += len(page)
+    for at, page in rows.spans():
+        yield page.append_column("code", pa.array(codes[at], pa.int32()))
 
 
 @dataclass(slots=True)

@@ -62,23 +62,29 @@ class Spill:
             for i in range(reader.num_record_batches):
                 yield reader.get_batch(i)
 
+    def spans(self) -> Iterator[tuple[slice, pa.RecordBatch]]:
+        """Each page with the positions of its rows: the slice of a per-row column kept in
+        memory (codes, splits) that goes with it."""
+        start = 0
+        for page in self.pages():
+            yield slice(start, start + len(page)), page
+            start += len(page)
+
     def filter(self, keep: np.ndarray[Any, Any]) -> Spill:
         """A new spill of the rows where `keep` holds."""
-        out, start = Spill(), 0
-        for page in self.pages():
-            out.append(page.filter(pa.array(keep[start : start + len(page)])))
-            start += len(page)
+        out = Spill()
+        for at, page in self.spans():
+            out.append(page.filter(pa.array(keep[at])))
         return out.done()
 
     def ids_at(self, positions: np.ndarray[Any, Any]) -> list[str]:
         """The ids of the rows at `positions` (in any order), in that order."""
         order = np.argsort(positions, kind="stable")
-        wanted, found, start = positions[order], [], 0
-        for page in self.pages():
-            lo, hi = np.searchsorted(wanted, [start, start + len(page)])
+        wanted, found = positions[order], []
+        for at, page in self.spans():
+            lo, hi = np.searchsorted(wanted, [at.start, at.stop])
             if hi > lo:
-                found += page.column(0).take(pa.array(wanted[lo:hi] - start)).to_pylist()
-            start += len(page)
+                found += page.column(0).take(pa.array(wanted[lo:hi] - at.start)).to_pylist()
         out: list[str] = [""] * len(positions)
         for k, rid in zip(order.tolist(), found, strict=True):
             out[k] = rid

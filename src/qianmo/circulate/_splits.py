@@ -20,9 +20,9 @@ import pyarrow.compute as pc
 import xxhash
 
 from qianmo._gc import collector_paused
-from qianmo.circulate._members import SPLITS, Member, MemberTable
+from qianmo.circulate._members import SPLITS, MemberTable
 
-__all__ = ["SPLITS", "assign_splits", "group_members"]
+__all__ = ["SPLITS", "assign_splits"]
 
 
 def _find(parent: list[int], node: int) -> int:
@@ -97,14 +97,3 @@ def assign_splits(members: MemberTable, *, seed: int, fractions: Sequence[float]
         counts[i] += size
         placed[g] = i
     members.splits = placed[labels]
-
-
-def group_members(members: MemberTable) -> list[list[Member]]:
-    """Members joined by shared lineage root or duplicate cluster, each group sorted by id."""
-    if not len(members):
-        return []
-    _, labels = np.unique(_group_keys(members), return_inverse=True)
-    groups: dict[int, list[Member]] = {}
-    for label, m in zip(labels.reshape(-1).tolist(), members, strict=True):
-        groups.setdefault(label, []).append(m)
-    return sorted(groups.values(), key=lambda g: g[0].id)

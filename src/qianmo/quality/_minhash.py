@@ -182,14 +182,12 @@ def near_groups(
     """
     n = len(valid)
     bands, rows = optimal_bands(threshold, num_perm)
-    mult = _band_mult(rows)
     found = []
     for j in range(bands):
         keys = np.empty((n, 1), dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            for s in range(0, n, ROWS_READ):
-                part = read(s, s + ROWS_READ)[:, j * rows : (j + 1) * rows].astype(np.uint64)
-                keys[s : s + len(part), 0] = (part * mult).sum(axis=1, dtype=np.uint64)
+        for s in range(0, n, ROWS_READ):
+            part = read(s, s + ROWS_READ)[:, j * rows : (j + 1) * rows]
+            keys[s : s + len(part)] = band_keys(part, 1, rows)
         found.append(candidate_pairs(keys, valid))
         del keys
     pairs = unique_pairs(np.concatenate(found), n)
