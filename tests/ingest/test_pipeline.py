@@ -197,3 +197,19 @@ def test_a_failing_import_job_reports_the_location(db: Database, tmp_path: Path)
     path.write_bytes(b"\x00\x01")
     with pytest.raises(QianmoError, match="give --format"):
         run_ingest(db, path, IngestOptions(), actor="t")
+
+
+def test_a_resumed_import_counts_the_updates_of_its_first_run(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ingested again under another licence, stopped after two batches, then resumed: the
+    # summary counts every record that got the new licence, not only the last run's
+    path = _jsonl_with_bad_lines(tmp_path / "in.jsonl", 30, {})
+    ingest_file(db, path, IngestOptions(license="MIT", batch_size=10), actor="t")
+    options = IngestOptions(license="Apache-2.0", batch_size=10)
+    _fail_on_batch(monkeypatch, 3, Boom("disk on fire"))
+    with pytest.raises(Boom):
+        ingest_file(db, path, options, actor="t")
+    monkeypatch.undo()
+    summary = ingest_file(db, path, options, actor="t")
+    assert summary.resumed and (summary.updated, summary.duplicates) == (30, 0)

@@ -45,10 +45,16 @@ def apply_terms(
     held = _held(session, incoming, import_id)
     edits: list[tuple[Record, LineageStep | None]] = []
     for rec in incoming:
-        old = held.get(rec.id)
-        if old is None:
+        stored = held.get(rec.id)
+        if stored is None:
             continue
         new_source = rec.source.model_dump(mode="json")
+        # Compared on the stored JSON first: a re-import under the same terms, the common
+        # case, builds no Record of what it holds (to_record was 0.46 of 1.47 s CPU
+        # re-ingesting 5,000 rows with the same --license).
+        if all(stored["source"].get(t) == new_source[t] for t in terms):
+            continue
+        old = to_record(stored)
         old_source = old.source.model_dump(mode="json")
         changed = {t: new_source[t] for t in terms if new_source[t] != old_source[t]}
         if not changed:
@@ -64,10 +70,12 @@ def apply_terms(
     return len(save_edits(session, edits, actor=actor, change="ingest.terms"))
 
 
-def _held(session: Session, incoming: Sequence[Record], import_id: str) -> dict[str, Record]:
-    """The held record each incoming record matched, by the incoming record's id: the same
-    original id in its source, or for a record without one the same content there. Records
-    this import added itself are not held under other terms."""
+def _held(
+    session: Session, incoming: Sequence[Record], import_id: str
+) -> dict[str, dict[str, Any]]:
+    """The stored JSON of the held record each incoming record matched, by the incoming
+    record's id: the same original id in its source, or for a record without one the same
+    content there. Records this import added itself are not held under other terms."""
     wanted: dict[tuple[str, str, str], str] = {}  # (source, "o" | "h", original id | hash)
     for r in incoming:
         key = ("o", str(r.source.original_id)) if r.source.original_id else ("h", r.content_hash)
@@ -75,7 +83,7 @@ def _held(session: Session, incoming: Sequence[Record], import_id: str) -> dict[
     groups: dict[tuple[str, str], list[str]] = {}
     for name, by, value in wanted:
         groups.setdefault((name, by), []).append(value)
-    out: dict[str, Record] = {}
+    out: dict[str, dict[str, Any]] = {}
     for (name, by), values in groups.items():
         for start in range(0, len(values), _CHUNK):
             for value, data in session.execute(
@@ -83,7 +91,7 @@ def _held(session: Session, incoming: Sequence[Record], import_id: str) -> dict[
             ):
                 rec_id = wanted.get((name, by, str(value)))
                 if rec_id is not None and rec_id not in out:
-                    out[rec_id] = to_record(data)
+                    out[rec_id] = data
     return out
 
 

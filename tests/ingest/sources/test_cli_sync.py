@@ -29,8 +29,12 @@ def test_sync_once_then_no_change_then_one_change(cli, tmp_path: Path) -> None: 
     assert (first["added"], first["withdrawn"]) == (3, 1) and first["items_added"] > 0
     again = _json(cli("sync", "cve", str(mirror), "--json"))
     assert (again["unchanged"], again["added"], again["items_added"]) == (3, 0, 0)
+    assert again["input_unchanged"] is True
+    text = cli("sync", "cve", str(mirror))
+    assert text.code == 0 and "skipped, the same bytes as the last import" in text.out
     full = _json(cli("sync", "cve", str(mirror), "--json", "--full"))  # parsed and compared
     assert (full["unchanged"], full["updated"], full["items_added"]) == (3, 0, 0)
+    assert full["input_unchanged"] is False
     path = mirror / "CVE-2030-0001.json"
     data = json.loads(path.read_text())
     data["containers"]["cna"]["title"] = "Stored and reflected XSS in Lotus Wiki"

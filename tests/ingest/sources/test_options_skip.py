@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select, update
 
 from qianmo.ingest import IngestOptions, run_ingest
-from qianmo.ingest.sources import sync_source
+from qianmo.ingest.sources import import_source, sync_source
 from qianmo.store import Database, ImportRow, RecordRow
 
 FIX = Path(__file__).parent / "fixtures"
@@ -146,3 +147,15 @@ def test_sync_of_bytes_seen_before_after_other_bytes(db: Database, tmp_path: Pat
     assert not back.input_unchanged and back.counts.updated == 1
     assert _texts(db, "cve") == held_a
     assert sync_source(db, "kev", path, actor="t").input_unchanged
+
+
+def test_an_import_filtered_by_since_does_not_skip_the_next_import_of_the_same_bytes(
+    db: Database,
+) -> None:
+    # `since` left the older objects out: the same bytes imported without it write them
+    path = FIX / "cve" / "CVE-2030-0001.json"
+    later = datetime(2100, 1, 1, tzinfo=UTC)
+    filtered = import_source(db, "cve", [path], actor="t", since=later)
+    assert filtered.counts.added == 0
+    whole = import_source(db, "cve", [path], actor="t")
+    assert not whole.input_unchanged and whole.counts.added == 1

@@ -7,7 +7,15 @@ from pathlib import Path
 
 from qianmo.ingest.sources import import_source
 from qianmo.standard import Status
-from qianmo.store import Database, RecordFilter, get_versions, list_records, set_status
+from qianmo.store import (
+    Database,
+    RecordFilter,
+    add_records,
+    get_versions,
+    list_records,
+    set_status,
+)
+from tests.helpers.db import fresh_database
 
 FIX = Path(__file__).parent / "fixtures"
 
@@ -150,3 +158,23 @@ def test_withdrawal_after_since_names_the_source_the_input_holds(
     kestrel = next(r for r in after if r.source.original_id == "CVE-2030-0003")
     assert kestrel.status is Status.WITHDRAWN and kestrel.status_reason == "withdrawn upstream"
     assert all(r.status is before[r.id] for r in after if r.lineage.root != kestrel.id)
+
+
+def test_items_held_without_their_document_are_not_added_again(
+    db: Database, tmp_path: Path
+) -> None:
+    # items brought in on their own (an export of items ingested elsewhere): a first import of
+    # their document must find them held, not write a second record of each
+    other_dir = tmp_path / "other"
+    other_dir.mkdir()
+    with fresh_database(other_dir) as other:
+        import_source(other, "cve", [FIX / "cve"], actor="t")
+        with other.read() as s:
+            items = [r for r in list_records(s, RecordFilter(), limit=100) if r.kind != "document"]
+    assert items
+    with db.write() as s:
+        add_records(s, items, actor="t")
+    result = import_source(db, "cve", [FIX / "cve"], actor="t")
+    assert result.counts.items_added == 0
+    held = [r.source.original_id for r in _all(db).values() if r.kind != "document"]
+    assert sorted(held) == sorted(r.source.original_id for r in items)

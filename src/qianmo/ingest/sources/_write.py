@@ -13,6 +13,7 @@ import xxhash
 from sqlalchemy import Column, MetaData, String, Table, func, insert, select
 from sqlalchemy.orm import Session
 
+from qianmo.ingest._terms import TERMS
 from qianmo.ingest.sources._catalog import Catalog
 from qianmo.ingest.sources._common import Rejected, SourceObject
 from qianmo.ingest.sources._derive import derive_items
@@ -189,9 +190,10 @@ class Writer:
 
 
 def _terms(source: dict[str, Any]) -> tuple[Any, ...]:
-    """What an item copies from its document's source block that an import's options set:
-    another licence, org or TLP for the document is another one for its items."""
-    return source.get("license"), source.get("org"), source.get("tlp")
+    """What an item copies from its document's source block that an import's options set
+    (the generic ingest's terms, ingest/_terms.py): another licence, org or TLP for the
+    document is another one for its items."""
+    return tuple(source.get(t) for t in TERMS)
 
 
 def _regenerated(old: Record, item: Record, doc: Record) -> tuple[Record, LineageStep]:
