@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from qianmo.errors import NotFound, QianmoError
@@ -130,3 +132,27 @@ def test_search_escapes_like_wildcards(db: Database) -> None:
 def test_missing_record_is_not_found(db: Database) -> None:
     with db.read() as s, pytest.raises(NotFound):
         get_record(s, "01NOPE")
+
+
+def test_ids_statement_pads_to_a_power_of_two_and_finds_exactly_the_ids(db: Database) -> None:
+    from sqlalchemy import select
+
+    from qianmo.store import PreparedCache, RecordRow, ids_in, ids_statement
+
+    records = [make_record() for _ in range(5)]
+    with db.write() as s:
+        add_records(s, records, actor="t")
+    cache = PreparedCache(4)
+
+    def of(n: int) -> Any:
+        return select(RecordRow.id).where(ids_in(RecordRow.id, n))
+
+    ids = [r.id for r in records]
+    three, args = ids_statement(cache, of, ids[:3])
+    assert len(args) == 4 and args["i3"] == ids[2]  # padded with a repeat
+    four, _ = ids_statement(cache, of, ids[:4])
+    assert four is three  # one statement for 3 and 4 ids
+    with db.read() as s:
+        assert {r[0] for r in three.on_session(s, args).rows} == set(ids[:3])
+        one, single = ids_statement(cache, of, ids[4:])
+        assert len(single) == 1 and [r[0] for r in one.on_session(s, single).rows] == ids[4:]

@@ -35,8 +35,8 @@ from qianmo.store import (
     RecordRow,
     Snapshot,
     count_records,
-    id_args,
     ids_in,
+    ids_statement,
     set_status,
     store_edits,
 )
@@ -231,8 +231,8 @@ def _final_statuses(db: Database, state: _State) -> dict[str, int]:
             continue
         groups: dict[tuple[Status, str | None], list[str]] = defaultdict(list)
         with db.write() as s:
-            rows = _STATUSES.get(len(chunk), partial(_statuses_of, len(chunk)))
-            for rid, status, reason_now in rows.on_session(s, id_args(chunk)).rows:
+            rows, args = ids_statement(_STATUSES, _statuses_of, chunk)
+            for rid, status, reason_now in rows.on_session(s, args).rows:
                 reason = state.review.get(rid)
                 target = (Status.NEEDS_REVIEW, reason) if reason else (Status.ACCEPTED, None)
                 if rid in state.protected or status == Status.REJECTED.value:

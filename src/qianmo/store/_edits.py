@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from sqlalchemy import DateTime, Integer, Select, String, insert, select, update
@@ -29,8 +28,8 @@ from qianmo.store._records import (
     MIRRORED_COLUMNS,
     _expire_loaded,
     audit_versions,
-    id_args,
     ids_in,
+    ids_statement,
     mirrored_values,
     row_values,
     search_text,
@@ -144,8 +143,8 @@ def _stored_versions(session: Session, ids: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        held = _VERSIONS_HELD.get(len(chunk), partial(_versions_of, len(chunk)))
-        found.update(held.run(session.connection(), id_args(chunk)).rows)
+        held, args = ids_statement(_VERSIONS_HELD, _versions_of, chunk)
+        found.update(held.run(session.connection(), args).rows)
     return found
 
 

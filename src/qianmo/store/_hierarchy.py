@@ -4,7 +4,6 @@ written by the source importers, read by distractor pickers and partial-credit s
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import partial
 from typing import Any
 
 from sqlalchemy import String, and_, delete, insert, select, tuple_
@@ -12,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from qianmo.store._models import IdRelationRow
 from qianmo.store._prepared import Prepared, PreparedCache, arg
-from qianmo.store._records import id_args, ids_in
+from qianmo.store._records import ids_in, ids_statement
 
 Edge = tuple[str, str, str, str]  # scheme, child, relation, parent
 
@@ -32,18 +31,10 @@ def _held_of(n: int) -> Any:
     )
 
 
-def _bucket(n: int) -> int:
-    """The IN list's length for n children: a power of two, so a few statements serve every
-    batch size (the list is padded with a repeat, which IN ignores)."""
-    return 1 << max(n - 1, 0).bit_length()
-
-
 def _held(session: Session, scheme: str, children: list[str]) -> set[Edge]:
     """The held edges of one scheme from these children."""
-    size = _bucket(len(children))
-    padded = children + [children[-1]] * (size - len(children))
-    held = _HELD.get(size, partial(_held_of, size))
-    rows = held.on_session(session, {"scheme": scheme, **id_args(padded)}).rows
+    held, args = ids_statement(_HELD, _held_of, children)
+    rows = held.on_session(session, {"scheme": scheme, **args}).rows
     return {(scheme, str(c), str(r), str(p)) for c, r, p in rows}
 
 

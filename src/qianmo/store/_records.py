@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
-from sqlalchemy import Select, String, bindparam, func, insert, select, update
+from sqlalchemy import ClauseElement, Select, String, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from qianmo.errors import NotFound, QianmoError
@@ -383,6 +383,19 @@ def id_args(ids: Sequence[str]) -> dict[str, str]:
     return {f"i{k}": rid for k, rid in enumerate(ids)}
 
 
+def ids_statement(
+    cache: PreparedCache, make: Callable[[int], ClauseElement], ids: Sequence[str]
+) -> tuple[Prepared, dict[str, str]]:
+    """The statement `make(n)` (an `ids_in` list of n) for these ids, and its arguments.
+
+    n is a power of two and the list is padded with a repeat, which IN ignores: a few
+    statements serve every chunk size, where one per exact length made a bounded cache churn
+    and each new length paid for building and compiling its statement again."""
+    size = 1 << max(len(ids) - 1, 0).bit_length()
+    padded = [*ids, *[ids[-1]] * (size - len(ids))]
+    return cache.get(size, partial(make, size)), id_args(padded)
+
+
 @cache
 def _set_status_statement() -> Prepared:
     """A status change written into the row and its document in one UPDATE (json_set)."""
@@ -406,16 +419,18 @@ def _set_status_statement() -> Prepared:
     )
 
 
+def _ids_of(n: int) -> Select[Any]:
+    table = RecordRow.metadata.tables["records"]
+    return select(table.c.id).where(ids_in(table.c.id, n))
+
+
 def _set_status_in_sql(
     session: Session, chunk: list[str], status: Status, reason: str | None, at: Any
 ) -> None:
     # Prepared (store/_prepared.py): a quality run changes the status of every record it
     # selected, and SQLAlchemy's per-row parameter processing cost more than SQLite's work
-    table = RecordRow.metadata.tables["records"]
-    held = _IDS_HELD.get(
-        len(chunk), lambda: select(table.c.id).where(ids_in(table.c.id, len(chunk)))
-    )
-    known = {row[0] for row in held.on_session(session, id_args(chunk)).rows}
+    held, args = ids_statement(_IDS_HELD, _ids_of, chunk)
+    known = {row[0] for row in held.on_session(session, args).rows}
     for rid in chunk:
         if rid not in known:
             raise NotFound(f"no record {rid}", object_id=rid)

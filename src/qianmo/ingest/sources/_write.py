@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 import xxhash
@@ -26,8 +25,8 @@ from qianmo.store import (
     add_records,
     add_relations,
     arg,
-    id_args,
     ids_in,
+    ids_statement,
     remove_relations_of,
     save_edits,
     set_status,
@@ -393,8 +392,8 @@ def _existing(session: Session, records: Iterable[Record]) -> dict[tuple[str, st
         keys = sorted(originals)
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
-            held = _HELD.get(len(chunk), partial(_held_of, len(chunk)))
-            rows = held.on_session(session, {"source_name": name, **id_args(chunk)}).rows
+            held, args = ids_statement(_HELD, _held_of, chunk)
+            rows = held.on_session(session, {"source_name": name, **args}).rows
             out.update(((name, str(orig)), data) for orig, data in rows)
     return out
 
