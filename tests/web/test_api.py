@@ -77,6 +77,18 @@ def test_errors_have_one_shape(db: Database, client: TestClient) -> None:
         assert set(error) == {"code", "message", "location"} and error["message"]
 
 
+def test_a_value_the_database_refuses_is_a_bad_request(db: Database, client: TestClient) -> None:
+    # PostgreSQL text cannot hold NUL: the route answers 400 in the error shape, not 500;
+    # SQLite stores it, and no entry has that action
+    admin = _bearer(db, "a-admin")
+    response = client.get("/api/v1/audit", params={"action": "\x00"}, headers=admin)
+    if db.is_sqlite:
+        assert response.status_code == 200 and response.json() == []
+    else:
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "bad_request"
+
+
 def test_read_only_tokens_and_cookie_csrf(db: Database, client: TestClient) -> None:
     rec = make_record(source={"org": "org-a"})
     with db.write() as s:

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from qianmo.errors import NotFound, PolicyRefused, QianmoError
@@ -90,6 +91,14 @@ def install_error_handlers(app: FastAPI) -> None:
         where = ".".join(str(p) for p in first.get("loc", ()))
         message = f"{where}: {first.get('msg', 'invalid request')}" if where else "invalid request"
         return error_response(request, 422, message, {"field": where} if where else None)
+
+    @app.exception_handler(DataError)
+    async def _refused_value(request: Request, e: DataError) -> Response:
+        # A value the database cannot hold as given (PostgreSQL text refuses NUL characters,
+        # an integer out of its column's range): the client's input, whichever route took it
+        # (schemathesis found `GET /api/v1/audit?action=%00` answering 500 on PostgreSQL).
+        message = "a value was refused by the database (a NUL character?)"
+        return error_response(request, 400, message)
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, e: Exception) -> Response:
