@@ -25,7 +25,7 @@ from qianmo.annotate._cache import CampaignInfo
 from qianmo.annotate._claim import claim_statement
 from qianmo.annotate._config import CampaignConfig
 from qianmo.errors import PolicyRefused, QianmoError
-from qianmo.standard import Status, utcnow
+from qianmo.standard import LineageStep, Record, Status, utcnow
 from qianmo.store import (
     AnnotationLabelRow,
     AnnotationQuestionRow,
@@ -46,6 +46,13 @@ def _label_all(db: Database, campaign: str, people: dict[str, Any]) -> None:
                 for q in task.questions
             }
             submit(db, task.assignment_id, who, answers)
+
+
+def _written_back(db: Database, rid: str) -> tuple[Record, LineageStep]:
+    """The record as the campaign left it, and the last lineage step of its newest version."""
+    with db.read() as s:
+        versions = get_versions(s, rid)
+        return get_record(s, rid), versions[-1].lineage.steps[-1]
 
 
 def test_each_item_gets_exactly_k_labels_from_distinct_people(db: Database) -> None:
@@ -121,11 +128,8 @@ def test_an_agreed_rewrite_is_written_back_by_the_last_submit(db: Database) -> N
         "c1",
         {"ann": {"correct": "yes", "fix": "Agreed."}, "bob": {"correct": "yes", "fix": "Agreed."}},
     )
-    with db.read() as s:
-        versions = get_versions(s, rid)
-        rec = get_record(s, rid)
+    rec, step = _written_back(db, rid)
     assert rec.status is Status.ACCEPTED and rec.content["answer"] == "Agreed."
-    step = versions[-1].lineage.steps[-1]
     assert (step.type, step.name) == ("campaign", "c1")
     assert step.detail["annotators"] == ["ann", "bob"] and step.detail["reviewer"] is None
     assert progress(db, "c1").items.get("settled") == 1
@@ -277,11 +281,8 @@ def test_review_settles_a_disagreement_by_someone_else(db: Database) -> None:
     settle(
         db, "c1", item.item_id, "rev", "correct", {"correct": "yes", "fix": "A corrected answer."}
     )
-    with db.read() as s:
-        versions = get_versions(s, rid)
-        rec = get_record(s, rid)
+    rec, step = _written_back(db, rid)
     assert rec.status is Status.ACCEPTED and rec.content["answer"] == "A corrected answer."
-    step = versions[-1].lineage.steps[-1]
     assert (step.type, step.name) == ("campaign", "c1")
     assert step.detail["annotators"] == ["ann", "bob"] and step.detail["reviewer"] == "rev"
     assert review_queue(db, "c1", "ann2") == []
