@@ -61,3 +61,23 @@ def test_json_rows_duplicate_raises_sqlalchemys_integrity_error(db: Database) ->
             '[["r1",1,"h","train"],["r1",1,"h","test"]]',
             fixed=[("release_id", "rel-5")],
         )
+
+
+def test_json_rows_never_cut_a_value_longer_than_its_column(db: Database) -> None:
+    """PostgreSQL refuses it (as any insert would); SQLite, which has no lengths, keeps it whole."""
+    long_split = "validation-and-more"  # the split column holds 16 characters
+    try:
+        with db.write() as s:
+            s.add(_release("rel-6"))
+            insert_json_rows(
+                s,
+                MEMBERS,
+                COLUMNS[1:],
+                orjson.dumps([["r1", 1, "h", long_split]]).decode(),
+                fixed=[("release_id", "rel-6")],
+            )
+    except exc.DataError:
+        assert db.engine.dialect.name == "postgresql"
+        return
+    with db.read() as s:
+        assert s.scalar(select(MEMBERS.c.split)) == long_split

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, String, Table
 from sqlalchemy.orm import Session
 
 from qianmo.store._prepared import wrapped_error
@@ -56,14 +56,23 @@ def insert_json_rows(
         source = f"json_each({marker})"
     else:  # PostgreSQL: ->> gives text, cast to each column's type
         values = [
-            f"(value ->> {i})::{table.c[name].type.compile(connection.dialect)}"
-            for i, name in enumerate(columns)
+            f"(value ->> {i})::{_cast(table, name, connection)}" for i, name in enumerate(columns)
         ]
         source = f"json_array_elements({marker}::json) AS rows(value)"
     names = ", ".join([*(c for c, _ in fixed), *columns])
     selected = ", ".join([*([marker] * len(fixed)), *values])
     sql = f"INSERT INTO {table.name} ({names}) SELECT {selected} FROM {source}"
     _run(connection, sql, (*(v for _, v in fixed), rows), many=False)
+
+
+def _cast(table: Table, name: str, connection: Connection) -> str:
+    """The type `name`'s text is cast to. A string column is cast to unbounded text: an explicit
+    cast to VARCHAR(n) cuts a longer value short without a word, while storing text into the
+    VARCHAR(n) column refuses it (the assignment cast), as every other insert does."""
+    column_type = table.c[name].type
+    if isinstance(column_type, String):
+        return "TEXT"
+    return column_type.compile(connection.dialect)
 
 
 def _connection(session: Session, table: Table, columns: Sequence[str]) -> Connection:
