@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import inspect
+import pytest
+from sqlalchemy import inspect, text
 
 from qianmo.store import Base, Database, is_current, upgrade
 
@@ -15,6 +16,27 @@ def test_up_from_empty_creates_every_table(db: Database) -> None:
     assert set(Base.metadata.tables) <= tables
     if db.is_sqlite:
         assert "records_fts" in tables
+
+
+def test_every_index_the_models_declare_is_created_by_the_migrations(db: Database) -> None:
+    inspector = inspect(db.engine)
+    for name, table in Base.metadata.tables.items():
+        created = {i["name"] for i in inspector.get_indexes(name, schema=db.schema)}
+        declared = {i.name for i in table.indexes}
+        assert declared <= created, f"{name}: {sorted(declared - created)} not migrated"
+
+
+def test_the_skip_checks_look_up_of_an_inputs_latest_import_uses_an_index(db: Database) -> None:
+    if not db.is_sqlite:
+        pytest.skip("the plan is read with SQLite's EXPLAIN QUERY PLAN")
+    with db.read() as s:
+        plan = s.execute(
+            text(
+                "EXPLAIN QUERY PLAN SELECT sha256 FROM imports WHERE format = 'cve' "
+                "AND file_name = 'x' AND status = 'done' ORDER BY created_at DESC LIMIT 1"
+            )
+        ).all()
+    assert any("ix_imports_format_file_created" in str(row[-1]) for row in plan), plan
 
 
 def test_upgrade_again_is_a_no_op(db: Database) -> None:

@@ -103,6 +103,9 @@ class ImportRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
 
+    # the skip check's look-up: the latest import of one input (ingest/sources/_run.py)
+    __table_args__ = (Index("ix_imports_format_file_created", "format", "file_name", "created_at"),)
+
 
 class RejectedRowRow(Base):
     """A row that failed validation, kept raw with its reasons: nothing sent is lost."""
