@@ -36,7 +36,8 @@ IN_FLIGHT = {"sqlite": 7, "postgresql": 8}
 
 
 def _routers(package: object) -> list[tuple[APIRouter, list[NavItem]]]:
-    """Every public module of a package that defines `router` (and optionally `NAV`)."""
+    """Every public module of a package that defines `router` (and optionally `NAV`); those
+    with `ROUTE_FIRST = True` first, then by name."""
     found = []
     path = list(getattr(package, "__path__", []))
     for info in sorted(pkgutil.iter_modules(path), key=lambda m: m.name):
@@ -44,8 +45,9 @@ def _routers(package: object) -> list[tuple[APIRouter, list[NavItem]]]:
             continue
         module = importlib.import_module(f"{package.__name__}.{info.name}")  # type: ignore[attr-defined]
         if isinstance(getattr(module, "router", None), APIRouter):
-            found.append((module.router, list(getattr(module, "NAV", []))))
-    return found
+            first = bool(getattr(module, "ROUTE_FIRST", False))
+            found.append((not first, info.name, module.router, list(getattr(module, "NAV", []))))
+    return [(router, nav) for _, _, router, nav in sorted(found, key=lambda f: f[:2])]
 
 
 class JobWorkerThread:
