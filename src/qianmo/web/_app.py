@@ -7,6 +7,7 @@ import importlib
 import pkgutil
 import threading
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -160,6 +161,9 @@ def create_app(
         same_site="lax",
         https_only=settings.environment == "production",
     )
-    app.add_middleware(ConcurrencyLimit, limit=IN_FLIGHT.get(db.dialect, 7))
+    in_flight = IN_FLIGHT.get(db.dialect, 7)
+    # The label routes' threads (`Asking.in_thread`); threads start on first use.
+    app.state.label_threads = ThreadPoolExecutor(in_flight, thread_name_prefix="qianmo-label")
+    app.add_middleware(ConcurrencyLimit, limit=in_flight)
     app.add_middleware(SecurityHeaders)
     return app

@@ -10,7 +10,6 @@ from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from qianmo.annotate import (
@@ -70,7 +69,7 @@ def _claimed(db: Database, name: str, asker: Asking) -> Response:
 @router.post("/campaigns/{name}/claim", response_model=ClaimPublic)
 async def claim_next(name: str, asker: AskingDep) -> Response:
     """Your next item under a lease (your live lease again if you hold one); null when done."""
-    return await run_in_threadpool(_claimed, asker.db, name, asker)
+    return await asker.in_thread(_claimed, asker.db, name, asker)
 
 
 def _submitted(
@@ -110,7 +109,7 @@ async def submit_answers(
     then_claim: NextQuery = False,
 ) -> Response:
     """Answer every question of a leased item; the item settles when its k labels agree."""
-    return await run_in_threadpool(_submitted, asker.db, assignment_id, asker, body, then_claim)
+    return await asker.in_thread(_submitted, asker.db, assignment_id, asker, body, then_claim)
 
 
 @router.get("/campaigns", response_model=list[CampaignPublic])
