@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -163,6 +164,32 @@ def run_and_commit(conn: Connection, steps: Sequence[tuple[Prepared, Mapping[str
     finally:
         for cursor in cursors:
             cursor.close()
+
+
+@contextmanager
+def before_begin(conn: Connection) -> Iterator[None]:
+    """Reads and checks at the start of a write transaction that may refuse the request, run
+    before it begins: on PostgreSQL, while nothing has been sent in the transaction yet, each
+    statement in the block runs on its own (autocommit), and its BEGIN goes with the first
+    statement after. A refusal raised in the block then ends the transaction without a
+    ROLLBACK — on which psycopg deallocates every statement the connection had prepared, so
+    its next requests parse and plan them all again. Under READ COMMITTED a statement sees
+    what was committed when it starts, in a transaction or not: the reads see the same. They
+    must write nothing and lock nothing (no FOR UPDATE). Elsewhere (SQLite, a transaction
+    already under way) the block runs in the transaction as before."""
+    driver: Any = conn.connection.driver_connection
+    pgconn = getattr(driver, "pgconn", None)
+    if pgconn is None or pgconn.transaction_status != _IDLE or driver.autocommit:
+        yield
+        return
+    driver.autocommit = True
+    try:
+        yield
+    finally:
+        driver.autocommit = False
+
+
+_IDLE = 0  # libpq's PQTRANS_IDLE (psycopg.pq.TransactionStatus.IDLE)
 
 
 def wrapped_error(conn: Connection, sql: str, error: Exception) -> Exception:
