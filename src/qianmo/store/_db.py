@@ -115,8 +115,13 @@ def _postgres_engine(url: str, schema: str | None) -> Engine:
     engine = create_engine(url, connect_args=args, pool_size=10, max_overflow=40, **JSON_CODEC)
 
     @event.listens_for(engine, "checkin")
-    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+    def _on_checkin(dbapi_conn: Any, record: Any) -> None:
         record.info["idle_since"] = time.monotonic()
+        # `Prepared.run_begun` left it in autocommit for the rest of its transaction, which
+        # SQLAlchemy ended (COMMIT or ROLLBACK) before giving it back: back to the default,
+        # so the next writer's statements are in a transaction again.
+        if not dbapi_conn.closed and dbapi_conn.autocommit:
+            dbapi_conn.autocommit = False
 
     @event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:

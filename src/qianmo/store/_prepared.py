@@ -108,12 +108,43 @@ class Prepared:
             raise wrapped_error(conn, form.sql, e) from e
         finally:
             cursor.close()
+        return Ran(self._processed(form, rows), count)
+
+    def run_begun(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Ran:
+        """`run` as the first statement of a write transaction, its BEGIN sent with it: one
+        round trip instead of two on PostgreSQL, where psycopg otherwise sends BEGIN alone and
+        waits for it (and, in a pipeline, syncs after it). The connection is put in autocommit
+        so psycopg sends none of its own; the server is in the transaction all the same, its
+        COMMIT or ROLLBACK is sent by SQLAlchemy (or `run_and_commit`) as usual, and the pool
+        turns autocommit off again when the connection comes back (`_postgres_engine`).
+        Elsewhere (SQLite, a transaction already under way) it is `run`."""
+        driver: Any = conn.connection.driver_connection
+        pgconn = getattr(driver, "pgconn", None)
+        if pgconn is None or pgconn.transaction_status != _IDLE or driver.autocommit:
+            return self.run(conn, params)
+        form = self._form(conn.dialect)
+        driver.autocommit = True
+        begin, cursor = driver.cursor(), driver.cursor()
+        try:
+            with driver.pipeline():
+                begin.execute("BEGIN", prepare=False)
+                cursor.execute(form.sql, self._params(form, params or {}))
+            rows = cursor.fetchall() if _has_rows(cursor) else []
+            count = cursor.rowcount
+        except Exception as e:
+            raise wrapped_error(conn, form.sql, e) from e
+        finally:
+            begin.close()
+            cursor.close()
+        return Ran(self._processed(form, rows), count)
+
+    def _processed(self, form: _Form, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         if rows and any(form.results):
             rows = [
                 tuple(p(v) if p is not None else v for p, v in zip(form.results, r, strict=True))
                 for r in rows
             ]
-        return Ran(rows, count)
+        return rows
 
     def on_session(self, session: Session, params: Mapping[str, Any] | None = None) -> Ran:
         """Run in the session's transaction, after flushing its pending changes (as a query
