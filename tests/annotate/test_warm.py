@@ -81,3 +81,37 @@ def test_a_submit_with_a_duration_runs_the_statement_warm_up_planned(db: Databas
             " WHERE starts_with(statement, 'WITH ended AS')"
         ).scalar()
     assert submits == 1
+
+
+def _prepared_on_the_pooled_connection(db: Database) -> set[str]:
+    pool = db.engine.pool
+    assert pool.checkedin() == 1  # type: ignore[attr-defined]  # one at a time: one connection
+    with db.engine.connect() as conn:
+        found = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").all()
+        conn.commit()
+    return {sql for (sql,) in found}
+
+
+def test_a_refused_submit_keeps_the_connections_prepared_statements(db: Database) -> None:
+    # psycopg deallocates every statement a connection prepared on ROLLBACK; a refusal (wrong
+    # answer, someone else's lease) is decided before the transaction begins, so none is sent.
+    if db.is_sqlite:
+        pytest.skip("needs PostgreSQL (QIANMO_TEST_DATABASE_URL)")
+    add_people(db, "annotator", "ann", "bob")
+    add_corpus(db, 9)
+    make_campaign(db, overlap=1)
+    db.dispose()  # from here on, one pooled connection serves every step
+    task = claim(db, "c1", "ann")
+    for _ in range(6):  # psycopg prepares a statement at its sixth run
+        assert task is not None
+        task = submit_next(db, task.assignment_id, "ann", {"correct": "yes"}).task
+    assert task is not None
+    before = _prepared_on_the_pooled_connection(db)
+    assert any("WITH ended AS" in sql for sql in before)
+    with pytest.raises(QianmoError, match="not one of"):
+        submit_next(db, task.assignment_id, "ann", {"correct": "maybe"})
+    with pytest.raises(QianmoError, match="no such assignment of yours"):
+        submit_next(db, task.assignment_id, "bob", {"correct": "yes"})
+    assert _prepared_on_the_pooled_connection(db) == before
+    done = submit_next(db, task.assignment_id, "ann", {"correct": "yes"})  # the lease still holds
+    assert done.submitted.labels == 1

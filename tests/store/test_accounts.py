@@ -105,3 +105,18 @@ def test_tokens_are_stored_hashed_scoped_and_revocable(db: Database) -> None:
         assert user_for_token(s, secret) is None
         actions = [e.action for e in audit_entries(s)]
     assert "token.create" in actions and "token.revoke" in actions
+
+
+def test_a_token_is_looked_up_on_a_bare_connection_and_its_revocation_holds(db: Database) -> None:
+    # What every API request does (`Database.lookup_connection`): no session around the query.
+    make_world(db)
+    with db.write() as s:
+        row, secret = create_token(s, "a-viewer", actor="t")
+    with db.lookup_connection() as conn:
+        found = user_for_token(conn, secret)
+        assert found is not None and found.user == "a-viewer" and not found.read_only
+        assert user_for_token(conn, secret + "x") is None
+    with db.write() as s:
+        revoke_token(s, row.id, actor="t", user="a-viewer")
+    with db.lookup_connection() as conn:
+        assert user_for_token(conn, secret) is None

@@ -207,3 +207,22 @@ def test_submit_with_next_refused_claims_nothing(db: Database, client: TestClien
     assert bad.status_code == 400 and "next" not in bad.json()
     live = client.post(f"{API}/campaigns/c1/claim", headers=h).json()["task"]
     assert live["assignment_id"] == task["assignment_id"]
+
+
+def test_the_label_routes_are_matched_first_and_run_in_the_label_threads(
+    db: Database, client: TestClient
+) -> None:
+    # Every annotator's every request is a claim or a submit: FastAPI tries routes in order, so
+    # these come before every other route of the API (the schema lists the paths in order).
+    api = list(client.get("/api/v1/openapi.json").json()["paths"])
+    assert api[:2] == [
+        f"{API}/campaigns/{{name}}/claim",
+        f"{API}/assignments/{{assignment_id}}/submit",
+    ]
+    _corpus(db, 1)
+    make_campaign(db, "c1", overlap=1)
+    h = _bearer(db, "a-annotator")
+    pool = client.app.state.label_threads  # type: ignore[attr-defined]
+    assert not pool._threads  # started on first use
+    assert _label(client, h, {"correct": "yes"})["labels"] == 1
+    assert {t.name.split("_")[0] for t in pool._threads} == {"qianmo-label"}

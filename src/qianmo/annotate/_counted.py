@@ -219,7 +219,9 @@ def _in_one(
     conn: Connection, info: CampaignInfo, lease: Lease, checked: dict[str, Any], ms: int | None
 ) -> Counted:
     qids = info.question_ids
-    ended, filled, status, remaining, state, record_id = ALL_IN_ONE.run(
+    # The transaction's first write (the lease's read and the checks ran before it began:
+    # `store_labels`), so its BEGIN goes with it.
+    ended, filled, status, remaining, state, record_id = ALL_IN_ONE.run_begun(
         conn,
         {
             "aid": lease.id,

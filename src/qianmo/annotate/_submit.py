@@ -42,6 +42,7 @@ from qianmo.store import (
     Prepared,
     arg,
     audit_and_commit,
+    before_begin,
 )
 
 
@@ -190,14 +191,18 @@ def store_labels(
     `with_who`: the lease's query also reads who is asking, for a claim that follows."""
     conn = s.connection()
     rows: WhoRows | None = None
-    if with_who:
-        lease, campaign_row, rows = own_lease_and_who(conn, assignment_id, user)
-    else:
-        lease, campaign_row = own_lease(conn, assignment_id, user)
-    if campaign_row[0] is None:  # not an annotation campaign's lease (cannot be made so)
-        raise QianmoError("no such assignment of yours", object_id=assignment_id)
-    info = campaign_info(db, conn, campaign_row)
-    checked = _checked(conn, info, lease, answers)
+    # A lease that is not theirs or has ended, or answers that do not fit: refused before the
+    # transaction begins, so no ROLLBACK drops the connection's prepared statements. Its
+    # first write (ending the lease only if still leased) decides; nothing here locks.
+    with before_begin(conn):
+        if with_who:
+            lease, campaign_row, rows = own_lease_and_who(conn, assignment_id, user)
+        else:
+            lease, campaign_row = own_lease(conn, assignment_id, user)
+        if campaign_row[0] is None:  # not an annotation campaign's lease (cannot be made so)
+            raise QianmoError("no such assignment of yours", object_id=assignment_id)
+        info = campaign_info(db, conn, campaign_row)
+        checked = _checked(conn, info, lease, answers)
     if lease.gold:
         if not end_lease(conn, lease.id, "submitted", release=False):
             raise QianmoError(JUST_ENDED, object_id=lease.id)

@@ -118,7 +118,7 @@ from qianmo.store._models import (
     WebSessionRow,
 )
 from qianmo.store._policy import decision_flags, read_policy_inputs
-from qianmo.store._prepared import WARM_RUNS, Prepared, PreparedCache, Ran, arg
+from qianmo.store._prepared import WARM_RUNS, Prepared, PreparedCache, Ran, arg, before_begin
 from qianmo.store._quality import QualityRunRow
 from qianmo.store._records import (
     AddResult,
@@ -240,6 +240,7 @@ __all__ = [
     "authenticate",
     "backup_counts",
     "backup_database",
+    "before_begin",
     "can_see",
     "check_role",
     "children",

@@ -331,10 +331,12 @@ def prime_lookups(conn: Connection) -> None:
         _TOKEN_USER.run(conn, {"token_hash": ""})
 
 
-def user_for_token(session: Session, secret: str) -> TokenUser | None:
+def user_for_token(on: Session | Connection, secret: str) -> TokenUser | None:
     """Who a presented token belongs to, with their viewer, if it is valid, unrevoked and its
-    user active: one indexed query per request, so a revocation holds from the next request."""
-    rows = _TOKEN_USER.run(session.connection(), {"token_hash": _token_hash(secret)}).rows
+    user active: one indexed query per request, so a revocation holds from the next request.
+    `on` a session or a bare connection (`Database.lookup_connection`)."""
+    conn = on.connection() if isinstance(on, Session) else on
+    rows = _TOKEN_USER.run(conn, {"token_hash": _token_hash(secret)}).rows
     if not rows:
         return None
     name, token_id, read_only, last_used = rows[0][:4]

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -107,12 +108,43 @@ class Prepared:
             raise wrapped_error(conn, form.sql, e) from e
         finally:
             cursor.close()
+        return Ran(self._processed(form, rows), count)
+
+    def run_begun(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Ran:
+        """`run` as the first statement of a write transaction, its BEGIN sent with it: one
+        round trip instead of two on PostgreSQL, where psycopg otherwise sends BEGIN alone and
+        waits for it (and, in a pipeline, syncs after it). The connection is put in autocommit
+        so psycopg sends none of its own; the server is in the transaction all the same, its
+        COMMIT or ROLLBACK is sent by SQLAlchemy (or `run_and_commit`) as usual, and the pool
+        turns autocommit off again when the connection comes back (`_postgres_engine`).
+        Elsewhere (SQLite, a transaction already under way) it is `run`."""
+        driver: Any = conn.connection.driver_connection
+        pgconn = getattr(driver, "pgconn", None)
+        if pgconn is None or pgconn.transaction_status != _IDLE or driver.autocommit:
+            return self.run(conn, params)
+        form = self._form(conn.dialect)
+        driver.autocommit = True
+        begin, cursor = driver.cursor(), driver.cursor()
+        try:
+            with driver.pipeline():
+                begin.execute("BEGIN", prepare=False)
+                cursor.execute(form.sql, self._params(form, params or {}))
+            rows = cursor.fetchall() if _has_rows(cursor) else []
+            count = cursor.rowcount
+        except Exception as e:
+            raise wrapped_error(conn, form.sql, e) from e
+        finally:
+            begin.close()
+            cursor.close()
+        return Ran(self._processed(form, rows), count)
+
+    def _processed(self, form: _Form, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         if rows and any(form.results):
             rows = [
                 tuple(p(v) if p is not None else v for p, v in zip(form.results, r, strict=True))
                 for r in rows
             ]
-        return Ran(rows, count)
+        return rows
 
     def on_session(self, session: Session, params: Mapping[str, Any] | None = None) -> Ran:
         """Run in the session's transaction, after flushing its pending changes (as a query
@@ -163,6 +195,32 @@ def run_and_commit(conn: Connection, steps: Sequence[tuple[Prepared, Mapping[str
     finally:
         for cursor in cursors:
             cursor.close()
+
+
+@contextmanager
+def before_begin(conn: Connection) -> Iterator[None]:
+    """Reads and checks at the start of a write transaction that may refuse the request, run
+    before it begins: on PostgreSQL, while nothing has been sent in the transaction yet, each
+    statement in the block runs on its own (autocommit), and its BEGIN goes with the first
+    statement after. A refusal raised in the block then ends the transaction without a
+    ROLLBACK — on which psycopg deallocates every statement the connection had prepared, so
+    its next requests parse and plan them all again. Under READ COMMITTED a statement sees
+    what was committed when it starts, in a transaction or not: the reads see the same. They
+    must write nothing and lock nothing (no FOR UPDATE). Elsewhere (SQLite, a transaction
+    already under way) the block runs in the transaction as before."""
+    driver: Any = conn.connection.driver_connection
+    pgconn = getattr(driver, "pgconn", None)
+    if pgconn is None or pgconn.transaction_status != _IDLE or driver.autocommit:
+        yield
+        return
+    driver.autocommit = True
+    try:
+        yield
+    finally:
+        driver.autocommit = False
+
+
+_IDLE = 0  # libpq's PQTRANS_IDLE (psycopg.pq.TransactionStatus.IDLE)
 
 
 def wrapped_error(conn: Connection, sql: str, error: Exception) -> Exception:

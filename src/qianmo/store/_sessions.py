@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, Connection, delete, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from qianmo.errors import NotFound
@@ -93,10 +93,12 @@ _SESSION_USER = Prepared(
 )
 
 
-def session_user(session: Session, secret: str) -> SessionUser | None:
+def session_user(on: Session | Connection, secret: str) -> SessionUser | None:
     """Whose live session this secret opens (unexpired, unrevoked, the user active), with
-    their viewer: one indexed query per request, so an ended session fails the next request."""
-    rows = _SESSION_USER.run(session.connection(), {"id_hash": _hash(secret)}).rows
+    their viewer: one indexed query per request, so an ended session fails the next request.
+    `on` a session or a bare connection (`Database.lookup_connection`)."""
+    conn = on.connection() if isinstance(on, Session) else on
+    rows = _SESSION_USER.run(conn, {"id_hash": _hash(secret)}).rows
     if not rows or as_utc(rows[0][2]) <= utcnow():
         return None
     name, id_hash, _, last_seen = rows[0][:4]

@@ -7,6 +7,7 @@ import importlib
 import pkgutil
 import threading
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -36,7 +37,8 @@ IN_FLIGHT = {"sqlite": 7, "postgresql": 8}
 
 
 def _routers(package: object) -> list[tuple[APIRouter, list[NavItem]]]:
-    """Every public module of a package that defines `router` (and optionally `NAV`)."""
+    """Every public module of a package that defines `router` (and optionally `NAV`); those
+    with `ROUTE_FIRST = True` first, then by name."""
     found = []
     path = list(getattr(package, "__path__", []))
     for info in sorted(pkgutil.iter_modules(path), key=lambda m: m.name):
@@ -44,8 +46,9 @@ def _routers(package: object) -> list[tuple[APIRouter, list[NavItem]]]:
             continue
         module = importlib.import_module(f"{package.__name__}.{info.name}")  # type: ignore[attr-defined]
         if isinstance(getattr(module, "router", None), APIRouter):
-            found.append((module.router, list(getattr(module, "NAV", []))))
-    return found
+            first = bool(getattr(module, "ROUTE_FIRST", False))
+            found.append((not first, info.name, module.router, list(getattr(module, "NAV", []))))
+    return [(router, nav) for _, _, router, nav in sorted(found, key=lambda f: f[:2])]
 
 
 class JobWorkerThread:
@@ -158,6 +161,9 @@ def create_app(
         same_site="lax",
         https_only=settings.environment == "production",
     )
-    app.add_middleware(ConcurrencyLimit, limit=IN_FLIGHT.get(db.dialect, 7))
+    in_flight = IN_FLIGHT.get(db.dialect, 7)
+    # The label routes' threads (`Asking.in_thread`); threads start on first use.
+    app.state.label_threads = ThreadPoolExecutor(in_flight, thread_name_prefix="qianmo-label")
+    app.add_middleware(ConcurrencyLimit, limit=in_flight)
     app.add_middleware(SecurityHeaders)
     return app

@@ -10,7 +10,6 @@ from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from qianmo.annotate import (
@@ -45,25 +44,12 @@ from qianmo.web._errors import ErrorPublic
 
 ERRORS = {code: {"model": ErrorPublic} for code in (400, 401, 403, 404, 422)}
 router = APIRouter(prefix="/annotate", tags=["annotate"], responses=ERRORS)  # type: ignore[arg-type]
-
-
-@router.get("/campaigns", response_model=list[CampaignPublic])
-def campaigns(user: CurrentUser, session: SessionDep) -> list[CampaignPublic]:
-    """Every annotation campaign with its questions."""
-    return [
-        CampaignPublic.of(c, campaign_questions(session, c.name)) for c in list_campaigns(session)
-    ]
-
-
-@router.get("/campaigns/{name}", response_model=CampaignPublic)
-def campaign(name: str, user: CurrentUser, session: SessionDep) -> CampaignPublic:
-    return CampaignPublic.of(get_campaign(session, name), campaign_questions(session, name))
-
-
-@router.get("/campaigns/{name}/status", response_model=ProgressPublic)
-def status(name: str, user: CurrentUser, db: DbDep) -> ProgressPublic:
-    """Progress per question and per annotator (as `qianmo annotate status NAME`)."""
-    return ProgressPublic.of(progress(db, name))
+# FastAPI tries routes in order, and matching a request against every route before its own
+# (the app's, then each router's, twice: once to pick the router, once to pick the route) was
+# a quarter of a label's event-loop CPU (cProfile under bench/web_cpu.py). The label routes
+# are every annotator's every request: this router comes first among the API's (`_routers`),
+# and they first in it. No route of another router can match an /annotate path.
+ROUTE_FIRST = True
 
 
 # The two routes of every label are `async def` doing their work in ONE worker thread: a plain
@@ -81,9 +67,9 @@ def _claimed(db: Database, name: str, asker: Asking) -> Response:
 
 
 @router.post("/campaigns/{name}/claim", response_model=ClaimPublic)
-async def claim_next(name: str, asker: AskingDep, db: DbDep) -> Response:
+async def claim_next(name: str, asker: AskingDep) -> Response:
     """Your next item under a lease (your live lease again if you hold one); null when done."""
-    return await run_in_threadpool(_claimed, db, name, asker)
+    return await asker.in_thread(_claimed, asker.db, name, asker)
 
 
 def _submitted(
@@ -120,11 +106,29 @@ async def submit_answers(
     assignment_id: str,
     body: AnswersCreate,
     asker: AskingDep,
-    db: DbDep,
     then_claim: NextQuery = False,
 ) -> Response:
     """Answer every question of a leased item; the item settles when its k labels agree."""
-    return await run_in_threadpool(_submitted, db, assignment_id, asker, body, then_claim)
+    return await asker.in_thread(_submitted, asker.db, assignment_id, asker, body, then_claim)
+
+
+@router.get("/campaigns", response_model=list[CampaignPublic])
+def campaigns(user: CurrentUser, session: SessionDep) -> list[CampaignPublic]:
+    """Every annotation campaign with its questions."""
+    return [
+        CampaignPublic.of(c, campaign_questions(session, c.name)) for c in list_campaigns(session)
+    ]
+
+
+@router.get("/campaigns/{name}", response_model=CampaignPublic)
+def campaign(name: str, user: CurrentUser, session: SessionDep) -> CampaignPublic:
+    return CampaignPublic.of(get_campaign(session, name), campaign_questions(session, name))
+
+
+@router.get("/campaigns/{name}/status", response_model=ProgressPublic)
+def status(name: str, user: CurrentUser, db: DbDep) -> ProgressPublic:
+    """Progress per question and per annotator (as `qianmo annotate status NAME`)."""
+    return ProgressPublic.of(progress(db, name))
 
 
 @router.post("/assignments/{assignment_id}/skip", response_model=LetGoPublic)
