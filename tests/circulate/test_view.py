@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyarrow as pa
 import pytest
 
 from qianmo.circulate import RecordView, decide, evaluate
 from qianmo.circulate._picked import iter_picked
-from qianmo.circulate._view import PICKED_COLUMNS, PICKED_SCHEMA, distinct_rows, picked_key
+from qianmo.circulate._view import PICKED_COLUMNS, picked_key
 from qianmo.standard import Record
 from qianmo.store import Database, RecordFilter, add_records, row_values
 from tests.circulate.test_decide import CASES
@@ -64,34 +63,20 @@ def stored(db: Database) -> list[Record]:
 def test_values_picked_by_the_database_make_the_records_view(
     db: Database, stored: list[Record]
 ) -> None:
-    """Read as Arrow columns, the picked values are the row's, typed as `PICKED_SCHEMA` says."""
     with db.read() as s:
         pages = list(iter_picked(s, RecordFilter.parse(())))
-    assert all(page.schema == PICKED_SCHEMA for page in pages)
-    rows = {
-        row[0]: row[1:]
-        for page in pages
-        for row in zip(*(c.to_pylist() for c in page.columns), strict=True)
+    views = {
+        rid: RecordView.from_values(rid, values)
+        for ids, picked in pages
+        for rid, values in zip(ids, picked, strict=True)
     }
-    assert len(rows) == len(stored)
+    assert len(views) == len(stored)
     for record in stored:
-        values = rows[record.id]
-        assert RecordView.from_values(record.id, values) == RecordView.from_record(record)
-        assert picked_key(values) == picked_key(_picked(record))
-
-
-def test_distinct_rows_numbers_each_combination_once() -> None:
-    columns = [
-        pa.array(["a", "b", "a", None, "a", None]),
-        pa.array([True, False, True, None, False, None]),
-        pa.array(["x", "x", "x", "x", "x", "x"]),
-    ]
-    first, inverse = distinct_rows(columns)
-    rows = list(zip(*(c.to_pylist() for c in columns), strict=True))
-    assert sorted(first.tolist()) == [0, 1, 3, 4]
-    for i, row in enumerate(rows):
-        assert rows[first[inverse[i]]] == row
-    assert len(set(inverse.tolist())) == 4
+        assert views[record.id] == RecordView.from_record(record)
+        assert views[record.id] == RecordView.from_values(record.id, _picked(record))
+        assert picked_key(_picked(record)) == picked_key(
+            next(v for ids, p in pages for i, v in zip(ids, p, strict=True) if i == record.id)
+        )
 
 
 def test_a_check_decides_every_record_as_decide_does(db: Database, stored: list[Record]) -> None:

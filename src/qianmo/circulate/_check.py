@@ -3,10 +3,7 @@
 One pass reads, for each selected record, only the values the rules and the release need: columns
 of its row (`RecordView.from_values`; not its content, nor its JSON). Records that
 agree on every value `decide()` reads get the same decision, so each distinct set of values is
-decided once per check: a page's rows are grouped by those values on Arrow columns
-(`distinct_rows`), each group's first row is looked up in the check's memo (decided by `decide()`
-when new) and its answer given to every row of the group. Allowed and denied records are kept
-as compact columns (`_members`).
+decided once per check. Allowed and denied records are kept as compact columns (`_members`).
 When allowed records carry a share-alike licence, the release must carry it: the licence carried
 by the most records is chosen and the share-alike rule is applied again with it, which gives the
 same answers as `decide(record, final_request)` for every record.
@@ -23,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from qianmo._gc import collector_paused
 from qianmo.circulate._decide import Decision, decide, license_terms, share_alike_conflict
@@ -42,7 +38,7 @@ from qianmo.circulate._picked import iter_picked
 from qianmo.circulate._request import ReleaseRequest
 from qianmo.circulate._rules import RuleTable, load_rules
 from qianmo.circulate._spill import merge_sorted
-from qianmo.circulate._view import IDENTITY, RecordView, distinct_rows, picked_key
+from qianmo.circulate._view import RecordView, picked_key
 from qianmo.standard import canonical_json
 from qianmo.store import Database, RecordFilter, Viewer, audit, put_artifact
 
@@ -126,22 +122,17 @@ class _Decider:
         self.decisions: dict[Decision, int] = {}
         self.allowed, self.denied = TableBuilder(details=True), TableBuilder(details=False)
 
-    def page(self, batch: pa.RecordBatch) -> None:
-        """Decide a page of picked rows (`PICKED_SCHEMA`): each distinct combination of the
-        decision inputs is looked up once, and its code given to every row that has it."""
-        first, inverse = distinct_rows(batch.columns[1 + IDENTITY :])
-        picked = batch.take(pa.array(first))
-        ids = picked.column(0).to_pylist()
-        rows = zip(*(c.to_pylist() for c in picked.columns[1:]), strict=True)
-        memo, found = self.memo, np.empty(len(first), dtype=np.int32)
-        for k, (rid, values) in enumerate(zip(ids, rows, strict=True)):
-            key = picked_key(values)
+    def page(self, ids: list[str], picked: list[tuple[Any, ...]]) -> None:
+        memo, key_of = self.memo, picked_key
+        codes: list[int] = []
+        for rid, values in zip(ids, picked, strict=True):
+            key = key_of(values)
             code = memo.get(key)
             if code is None:
                 code = self._decide(RecordView.from_values(rid, values), key)
-            found[k] = code
-        numbers = found[inverse]
-        allowed, columns = numbers >= 0, PageColumns.of(batch)
+            codes.append(code)
+        numbers = np.array(codes, dtype=np.int32)
+        allowed, columns = numbers >= 0, PageColumns.of(ids, picked)
         self.allowed.add_page(columns, numbers, allowed)
         self.denied.add_page(columns, ~numbers, ~allowed)
 
@@ -188,8 +179,8 @@ def evaluate(db: Database, request: ReleaseRequest, viewer: Viewer | None = None
         request = resolve(s, request)
     decider = _Decider(request, load_rules())
     with db.read() as s, collector_paused():
-        for batch in iter_picked(s, flt, viewer):
-            decider.page(batch)
+        for ids, picked in iter_picked(s, flt, viewer):
+            decider.page(ids, picked)
     report = decider.report()
     _settle_share_alike(report)
     return report

@@ -3,31 +3,21 @@
 Each row is the record's id and the values of `PICKED_COLUMNS` (not its content, nor its JSON
 document: having the database pick values out of every document was half of a check's CPU
 time, bench/release_bench.py at 50k records). Read by keyset on the driver's cursor
-(`Prepared`: SQLAlchemy's result rows cost ~0.3 µs a record more) and handed on as Arrow
-columns (`store.arrow_rows`), so that the check groups rows by their decision inputs and keeps
-their identity columns without a Python value per row; `eval_only` becomes a boolean whether the
-database gives an integer (SQLite) or a bool (PostgreSQL)."""
+(`Prepared`: SQLAlchemy's result rows cost ~0.3 µs a record more), `eval_only` as the integer
+SQLite stores (`RecordView.from_values` takes its truth), so no value needs converting.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any, cast
 
-import pyarrow as pa
 from sqlalchemy import Select, String, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
-from qianmo.circulate._view import PICKED_SCHEMA
-from qianmo.store import (
-    Prepared,
-    RecordFilter,
-    RecordRow,
-    Viewer,
-    arg,
-    arrow_rows,
-    visible_condition,
-)
+from qianmo.circulate._view import PICKED_COLUMNS
+from qianmo.store import Prepared, RecordFilter, RecordRow, Viewer, arg, visible_condition
 
 PAGE = 10_000  # keyset page of the check's read: large pages, few queries
 
@@ -42,10 +32,10 @@ def _raw(name: str) -> Any:
 
 def iter_picked(
     session: Session, flt: RecordFilter, viewer: Viewer | None = None
-) -> Iterator[pa.RecordBatch]:
-    """Pages of the ids and picked values (`PICKED_SCHEMA`; see `RecordView.from_values`) of
-    every selected record, in id order, read by keyset, as Arrow columns."""
-    columns = [_raw(name) for name in PICKED_SCHEMA.names[1:]]
+) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
+    """Pages of the ids and picked values (`PICKED_COLUMNS`; see `RecordView.from_values`) of
+    every selected record, in id order, read by keyset."""
+    columns = [_raw(name) for name in PICKED_COLUMNS]
     base = flt.apply(cast("Select[Any]", select(RecordRow.id, *columns)))
     if viewer is not None:  # a request made by a user covers only what they may see
         base = base.where(visible_condition(viewer))
@@ -54,9 +44,9 @@ def iter_picked(
     )
     connection, after = session.connection(), ""
     while True:
-        page = arrow_rows(query, connection, {"after": after}, PICKED_SCHEMA)
-        if len(page):
-            yield page
+        page = query.run(connection, {"after": after}).rows
+        if page:
+            yield [r[0] for r in page], [r[1:] for r in page]
         if len(page) < PAGE:
             return
-        after = page.column(0)[-1].as_py()
+        after = page[-1][0]

@@ -15,10 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from qianmo.standard import Record
 from qianmo.store import decision_flags, read_policy_inputs
 
@@ -43,18 +39,6 @@ PICKED_COLUMNS = (
     "eval_only",
     "policy_inputs",
 )
-# The id and the picked columns as a check reads them, as Arrow columns (`_picked.iter_picked`).
-PICKED_SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("version", pa.int64()),
-        ("content_hash", pa.string()),
-        ("quality_score", pa.float64()),
-        *((name, pa.string()) for name in PICKED_COLUMNS[3:15]),
-        ("eval_only", pa.bool_()),
-        ("policy_inputs", pa.string()),
-    ]
-)
 IDENTITY = 5  # how many of the picked columns are the record's identity, not decision inputs
 
 
@@ -64,25 +48,6 @@ def picked_key(values: tuple[Any, ...]) -> tuple[Any, ...]:
     with equal keys get equal decisions: a check decides each key once
     (`tests/circulate/test_view.py`)."""
     return values[IDENTITY:]
-
-
-def distinct_rows(columns: list[pa.Array]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """The distinct combinations of the columns' values (NULL a value like any other): the
-    position of each combination's first row, and each row's combination number. Each column is
-    dictionary-encoded and the codes combined as digits of one number per row, renumbered
-    whenever the next column could make it overflow."""
-    n = len(columns[0]) if columns else 0
-    key, bound = np.zeros(n, dtype=np.int64), 1
-    for column in columns:
-        encoded = pc.dictionary_encode(column, null_encoding="encode")
-        size = max(len(encoded.dictionary), 1)
-        if bound * size >= 1 << 62:
-            _, key = np.unique(key, return_inverse=True)
-            bound = int(key.max()) + 1 if n else 1
-        key = key * size + encoded.indices.to_numpy(zero_copy_only=False)
-        bound *= size
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    return first, inverse.reshape(-1)
 
 
 @dataclass(slots=True)  # not frozen: frozen init costs ~2x, and views are never changed

@@ -42,7 +42,6 @@ from qianmo.store._annotate import (
     AnnotatorStatRow,
 )
 from qianmo.store._arena import ArenaAttemptRow
-from qianmo.store._arrow import arrow_rows
 from qianmo.store._artifacts import get_artifact, put_artifact
 from qianmo.store._audit import (
     AuditProblem,
@@ -235,7 +234,6 @@ __all__ = [
     "all_relations",
     "ancestors",
     "arg",
-    "arrow_rows",
     "audit",
     "audit_and_commit",
     "audit_entries",
