@@ -175,7 +175,7 @@ def content_text(kind: Kind | str, content: dict[str, Any]) -> str:
                 parts.append(value)
         else:
             _walk(value, parts)
-    return "\n".join(p for p in parts if p)
+    return "\n".join(parts)  # empty strings never enter `parts`
 
 
 def _walk(value: Any, parts: list[str]) -> None:
@@ -183,7 +183,8 @@ def _walk(value: Any, parts: list[str]) -> None:
     # which a release export (collector paused) kept until the end of each split (~25,000
     # unreachable objects a 5,000-row page).
     if isinstance(value, str):
-        parts.append(value)
+        if value:
+            parts.append(value)
     elif isinstance(value, dict):
         for v in value.values():
             _walk(v, parts)
