@@ -136,8 +136,8 @@ def _choices(
 ) -> tuple[dict[str, str], str] | None:
     """Labelled choices and the right label, or None when too few safe distractors exist."""
     correct = {answer.casefold()} | {str(v).casefold() for v in facts.get(t.correct or "") or []}
-    pool = POOLS[t.distractors or ""](cat, facts, answer)
-    safe = sorted({p for p in pool if p and p.casefold() not in correct})
+    base, folds = cat.distinct(POOLS[t.distractors or ""](cat, facts, answer))
+    safe = [p for p, folded in zip(base, folds, strict=True) if folded not in correct]
     rng = _rng(seed)
     if len(safe) < t.min_choices - 1:
         return None
