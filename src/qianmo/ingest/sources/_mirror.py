@@ -118,6 +118,15 @@ def _drop_state_of(n: int) -> Any:
     )
 
 
+# (the options of the imports that last read the files: a no-change re-sync's one query besides
+# the state, 0.6 of its 1.4 ms through SQLAlchemy, Sigma sample, cProfile)
+_OPTIONS = PreparedCache(8)
+
+
+def _options_of(n: int) -> Any:
+    return select(ImportRow.id, ImportRow.options).where(ids_in(ImportRow.id, n))
+
+
 def load_state(
     session: Session, fmt: str, folder: Path, options: dict[str, Any]
 ) -> dict[str, FileState]:
@@ -139,11 +148,10 @@ def _same_options(session: Session, import_ids: set[str], options: dict[str, Any
     wanted, ids = output_options(options), sorted(import_ids)
     same: set[str] = set()
     for start in range(0, len(ids), 500):
-        part = ids[start : start + 500]
-        found = session.execute(
-            select(ImportRow.id, ImportRow.options).where(ImportRow.id.in_(part))
+        found, args = ids_statement(_OPTIONS, _options_of, ids[start : start + 500])
+        same.update(
+            i for i, opts in found.on_session(session, args).rows if output_options(opts) == wanted
         )
-        same.update(i for i, opts in found if output_options(opts) == wanted)
     return same
 
 
