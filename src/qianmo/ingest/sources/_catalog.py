@@ -15,6 +15,7 @@ from qianmo.ingest.sources._common import Relation, SourceObject
 from qianmo.store import Prepared, RecordRow, all_relations
 
 NAMED_SOURCES = ("cwe", "capec", "attack")
+_DISTINCT_POOLS = 4096
 # Prepared (store/_prepared.py), as the store's `all_relations`: run once per import, where
 # SQLAlchemy's execution layer cost more than the read.
 _NAMED = Prepared(
@@ -35,6 +36,12 @@ class Catalog:
     names: dict[str, str] = field(default_factory=dict)
     lists: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     _sorted: dict[str, tuple[int, list[str]]] = field(default_factory=dict, repr=False)
+    _children_sorted: dict[tuple[str, str, str], list[str]] = field(
+        default_factory=dict, repr=False
+    )
+    _distinct: dict[tuple[str, ...], tuple[list[str], list[str]]] = field(
+        default_factory=dict, repr=False
+    )
 
     @classmethod
     def from_store(cls, session: Session) -> Catalog:
@@ -49,6 +56,7 @@ class Catalog:
         return cat
 
     def add_edges(self, edges: Iterable[Relation]) -> None:
+        self._children_sorted.clear()
         for e in edges:
             self.parents[(e.scheme, e.child)].add((e.relation, e.parent))
             self.children[(e.scheme, e.parent, e.relation)].add(e.child)
@@ -85,7 +93,27 @@ class Catalog:
         return sorted(p for r, p in self.parents.get((scheme, child), ()) if relation in (None, r))
 
     def children_of(self, scheme: str, parent: str, relation: str) -> list[str]:
-        return sorted(self.children.get((scheme, parent, relation), ()))
+        """The sorted children, kept until an edge is added: every technique's MCQs draw from
+        its tactic's techniques (~200 each in the generated 50k bundle, sorted per item)."""
+        key = (scheme, parent, relation)
+        held = self._children_sorted.get(key)
+        if held is None:
+            held = self._children_sorted[key] = sorted(self.children.get(key, ()))
+        return list(held)
+
+    def distinct(self, values: list[str]) -> tuple[list[str], list[str]]:
+        """The distinct non-empty values sorted, and their casefolds, kept per pool of values:
+        MCQs of one tactic, CWE parent or vendor draw distractors from the same pool, which was
+        deduplicated, casefolded and sorted per item (`_choices`: 1.2 of 17.3 s, cProfile of the
+        generated 50k bundle). A bounded number of pools is kept."""
+        key = tuple(values)
+        held = self._distinct.get(key)
+        if held is None:
+            if len(self._distinct) >= _DISTINCT_POOLS:
+                self._distinct.clear()
+            base = sorted({v for v in values if v})
+            held = self._distinct[key] = (base, [v.casefold() for v in base])
+        return held
 
     def siblings(self, scheme: str, child: str, relation: str) -> list[str]:
         out: set[str] = set()
