@@ -109,7 +109,7 @@ def test_repeated_citation_parses_as_stix2_parses_each_copy(tmp_path: Path) -> N
     raw = {o["id"]: o for o in json.loads(path.read_text())["objects"]}
     for oid in ids:
         alone = stix2.parse(raw[oid], allow_custom=True, version="2.1")
-        assert loaded[oid] == dict(alone)
+        assert loaded[oid].serialize(sort_keys=True) == alone.serialize(sort_keys=True)
     # checked once: every technique holds the one instance made for the first copy
     assert len({id(loaded[oid]["external_references"][-1]) for oid in ids}) == 1
 
@@ -119,30 +119,3 @@ def test_repeated_bad_citation_is_refused_with_its_object(tmp_path: Path) -> Non
     with pytest.raises(SourceError) as err:
         list(read_attack(path))
     assert "source_name" in str(err.value) and ids[0] in str(err.value)
-
-
-def test_objects_load_as_stix2_parses_them_custom_properties_included() -> None:
-    raw = _bundle()["objects"]
-    loaded = {str(o["id"]): o for o in load_stix(ATTACK, None)}
-    customs = 0
-    for obj in raw:
-        alone = stix2.parse(obj, allow_custom=True, version="2.1")
-        if obj["type"] == "relationship" or not isinstance(alone, stix2.base._STIXBase):
-            continue  # checked by hand, or a type stix2 does not know (x-mitre-tactic)
-        customs += sum(1 for k in obj if k.startswith("x_"))
-        assert loaded[obj["id"]] == dict(alone)
-    assert customs > 0
-
-
-@pytest.mark.parametrize("name", ["X_mitre_platforms", "_private", "9lives"])
-def test_bad_custom_property_name_fails_as_stix2_fails(tmp_path: Path, name: str) -> None:
-    data = _bundle()
-    obj = next(o for o in data["objects"] if o["type"] == "attack-pattern")
-    obj[name] = ["Linux"]
-    path = tmp_path / "bad-name.json"
-    path.write_text(json.dumps(data))
-    with pytest.raises(stix2.exceptions.InvalidValueError) as expected:
-        stix2.parse(obj, allow_custom=True, version="2.1")
-    with pytest.raises(SourceError) as err:
-        list(read_attack(path))
-    assert str(expected.value) in str(err.value) and obj["id"] in str(err.value)

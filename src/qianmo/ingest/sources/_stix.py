@@ -14,10 +14,8 @@ from typing import Any
 import ijson
 import orjson
 import stix2
-from stix2 import registry
 from stix2.base import _STIXBase
-from stix2.exceptions import InvalidValueError, STIXError
-from stix2.utils import PREFIX_21_REGEX
+from stix2.exceptions import STIXError
 
 from qianmo.ingest.sources._common import OnReject, Rejected, SourceError, iter_files, load_json
 
@@ -31,9 +29,7 @@ _STIX_ID = re.compile(r"^[a-z0-9][a-z0-9-]*--[0-9a-fA-F-]{36}$")
 @dataclass
 class StixFile:
     path: Path
-    # what stix2 made of each object with its custom properties beside (a dict, see
-    # _Checked.parse), relationships as small dicts (see _relationship)
-    objects: list[Any]
+    objects: list[Any]  # stix2 objects, and relationships as small dicts (see _relationship)
 
 
 def _spec(bundle_spec: Callable[[], Any], obj: dict[str, Any]) -> str:
@@ -89,50 +85,10 @@ class _Checked:
         self.held: dict[tuple[str, str, bytes], Any] = {}
 
     def parse(self, obj: dict[str, Any], spec: str) -> Any:
-        """The object parsed and validated by stix2, as a dict of its values (stix2's) and its
-        custom properties (as read).
-
-        stix2 checks nothing of a custom property but, in 2.1, its name (with `allow_custom`,
-        it keeps the value as given, leaving out None and []); it walks each through its
-        property loop all the same, sorted and looked up in two ChainMaps. ATT&CK objects carry
-        a dozen `x_mitre_*` properties, so they are set aside here, their names checked as stix2
-        checks them, and put back beside what stix2 made. Readers then look values up in a dict,
-        not through stix2's Mapping.
-        """
-        known = _standard_properties(str(obj.get("type")), spec)
-        custom: dict[str, Any] = {}
-        if known is None or "extensions" in obj or "custom_properties" in obj:
-            data = dict(obj)  # a type stix2 does not know, or extensions: all to stix2
-        else:
-            data = {}
-            for prop, value in obj.items():
-                if prop in known:
-                    data[prop] = value
-                elif value is not None and value != []:
-                    custom[prop] = value
-            _check_custom_names(custom, spec, str(obj.get("type")))
-        misses = self._swap_checked(data, spec)
-        parsed = stix2.parse(data, allow_custom=True, version=spec)
-        if not isinstance(parsed, _STIXBase):
-            return obj  # a type stix2 does not know comes back as given: the JSON as read
-        for prop, keys in misses.items():
-            made = parsed.get(prop)
-            for n, key in keys:
-                if isinstance(made, list) and n < len(made) and isinstance(made[n], _STIXBase):
-                    self.held[key] = made[n]
-        out = {prop: parsed[prop] for prop in parsed}
-        out.update(custom)
-        return out
-
-    def _swap_checked(
-        self, data: dict[str, Any], spec: str
-    ) -> dict[str, list[tuple[int, tuple[str, str, bytes]]]]:
-        """Puts the held instance in place of each embedded value already checked (in `data`,
-        the caller's own dict, or a copy of the object when it is the JSON as read); returns
-        the positions of the values stix2 has yet to check, by property."""
         misses: dict[str, list[tuple[int, tuple[str, str, bytes]]]] = {}
+        data = obj
         for prop in _EMBEDDED:
-            items = data.get(prop)
+            items = obj.get(prop)
             if not isinstance(items, list):
                 continue
             swapped = list(items)
@@ -146,36 +102,19 @@ class _Checked:
                 else:
                     misses.setdefault(prop, []).append((n, key))
             if len(misses.get(prop, ())) < len(items):
-                data[prop] = swapped
-        return misses
+                data = {**data, prop: swapped}
+        parsed = stix2.parse(data, allow_custom=True, version=spec)
+        if not isinstance(parsed, _STIXBase):
+            return obj  # a type stix2 does not know comes back as given: the JSON as read
+        for prop, keys in misses.items():
+            made = parsed.get(prop)
+            for n, key in keys:
+                if isinstance(made, list) and n < len(made) and isinstance(made[n], _STIXBase):
+                    self.held[key] = made[n]
+        return parsed
 
 
 _EMBEDDED = ("external_references", "kill_chain_phases")
-
-
-@cache
-def _standard_properties(kind: str, spec: str) -> frozenset[str] | None:
-    """The properties stix2's class for this type and version defines (None: no class, which
-    stix2 hands back unchecked with `allow_custom`), found as `stix2.parse` finds the class."""
-    cls = registry.class_for_type(kind, spec, "objects") or registry.class_for_type(
-        kind, spec, "observables"
-    )
-    return None if cls is None else frozenset(cls._properties)
-
-
-def _check_custom_names(custom: dict[str, Any], spec: str, kind: str) -> None:
-    """stix2's one check of a custom property, with its error: in 2.1, a name must begin with
-    a lowercase letter."""
-    if spec == "2.0":
-        return
-    for name in custom:
-        if not PREFIX_21_REGEX.match(name):
-            cls = registry.class_for_type(kind, spec, "objects") or registry.class_for_type(
-                kind, spec, "observables"
-            )
-            raise InvalidValueError(
-                cls, name, reason=f"Property name '{name}' must begin with an alpha character."
-            )
 
 
 def _key(spec: str, prop: str, item: Any) -> tuple[str, str, bytes] | None:
