@@ -4,7 +4,8 @@ BEGIN with its first statement, and the transaction stays one (all or nothing)."
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import OperationalError
 
 from qianmo.standard import utcnow
 from qianmo.store import Database, OrgRow, Prepared, arg
@@ -51,3 +52,17 @@ def test_the_pool_gives_the_connection_back_in_a_transaction_mode(db: Database) 
     if not db.is_sqlite:
         with db.engine.connect() as conn:
             assert conn.connection.driver_connection.autocommit is False  # type: ignore[union-attr]
+
+
+def test_a_connection_the_server_ends_mid_write_goes_back_to_the_pool(db: Database) -> None:
+    # SQLAlchemy invalidates it and checks its record in with no DBAPI connection: the
+    # check-in hook that turns autocommit off must not fail there (it raised AttributeError,
+    # which hid the disconnect, and the pool never got the record back).
+    if db.is_sqlite:
+        pytest.skip("needs PostgreSQL (QIANMO_TEST_DATABASE_URL)")
+    with pytest.raises(OperationalError), db.write() as s:
+        s.execute(select(func.pg_terminate_backend(func.pg_backend_pid())))
+    assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    with db.write() as s:  # the next writer works, on a new connection
+        _ADD_ORG.run_begun(s.connection(), {"id": "o1", "name": "after"})
+    assert _names(db) == ["after"]
