@@ -119,8 +119,9 @@ def _postgres_engine(url: str, schema: str | None) -> Engine:
         record.info["idle_since"] = time.monotonic()
         # `Prepared.run_begun` left it in autocommit for the rest of its transaction, which
         # SQLAlchemy ended (COMMIT or ROLLBACK) before giving it back: back to the default,
-        # so the next writer's statements are in a transaction again.
-        if not dbapi_conn.closed and dbapi_conn.autocommit:
+        # so the next writer's statements are in a transaction again. None: SQLAlchemy
+        # invalidated it (a disconnect) and checks its record in empty.
+        if dbapi_conn is not None and not dbapi_conn.closed and dbapi_conn.autocommit:
             dbapi_conn.autocommit = False
 
     @event.listens_for(engine, "checkout")

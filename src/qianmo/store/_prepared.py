@@ -118,16 +118,15 @@ class Prepared:
         COMMIT or ROLLBACK is sent by SQLAlchemy (or `run_and_commit`) as usual, and the pool
         turns autocommit off again when the connection comes back (`_postgres_engine`).
         Elsewhere (SQLite, a transaction already under way) it is `run`."""
-        driver: Any = conn.connection.driver_connection
-        pgconn = getattr(driver, "pgconn", None)
-        if pgconn is None or pgconn.transaction_status != _IDLE or driver.autocommit:
+        driver = _not_begun(conn)
+        if driver is None:
             return self.run(conn, params)
         form = self._form(conn.dialect)
         driver.autocommit = True
         begin, cursor = driver.cursor(), driver.cursor()
         try:
             with driver.pipeline():
-                begin.execute("BEGIN", prepare=False)
+                begin.execute(_begin_sql(driver), prepare=False)
                 cursor.execute(form.sql, self._params(form, params or {}))
             rows = cursor.fetchall() if _has_rows(cursor) else []
             count = cursor.rowcount
@@ -207,10 +206,10 @@ def before_begin(conn: Connection) -> Iterator[None]:
     its next requests parse and plan them all again. Under READ COMMITTED a statement sees
     what was committed when it starts, in a transaction or not: the reads see the same. They
     must write nothing and lock nothing (no FOR UPDATE). Elsewhere (SQLite, a transaction
-    already under way) the block runs in the transaction as before."""
-    driver: Any = conn.connection.driver_connection
-    pgconn = getattr(driver, "pgconn", None)
-    if pgconn is None or pgconn.transaction_status != _IDLE or driver.autocommit:
+    already under way, one of an isolation level whose snapshot would span the reads) the
+    block runs in the transaction as before."""
+    driver = _not_begun(conn)
+    if driver is None or driver.isolation_level not in (None, _READ_COMMITTED):
         yield
         return
     driver.autocommit = True
@@ -221,6 +220,31 @@ def before_begin(conn: Connection) -> Iterator[None]:
 
 
 _IDLE = 0  # libpq's PQTRANS_IDLE (psycopg.pq.TransactionStatus.IDLE)
+_READ_COMMITTED = 2  # psycopg.IsolationLevel.READ_COMMITTED
+
+
+def _not_begun(conn: Connection) -> Any | None:
+    """The psycopg connection under `conn` if nothing of its transaction has been sent yet
+    (psycopg would send its BEGIN with the next statement); otherwise None."""
+    driver: Any = conn.connection.driver_connection
+    pgconn = getattr(driver, "pgconn", None)
+    if pgconn is None or pgconn.transaction_status != _IDLE or driver.autocommit:
+        return None
+    return driver
+
+
+def _begin_sql(driver: Any) -> str:
+    """The BEGIN psycopg would send on `driver`: with the isolation level and access mode
+    set on it (SQLAlchemy sets READ COMMITTED on every connection a lookup used, a session
+    may ask for REPEATABLE READ), which a bare BEGIN would drop."""
+    parts = ["BEGIN"]
+    if driver.isolation_level is not None:  # psycopg's IsolationLevel, e.g. REPEATABLE_READ
+        parts.append("ISOLATION LEVEL " + driver.isolation_level.name.replace("_", " "))
+    if driver.read_only is not None:
+        parts.append("READ ONLY" if driver.read_only else "READ WRITE")
+    if driver.deferrable is not None:
+        parts.append("DEFERRABLE" if driver.deferrable else "NOT DEFERRABLE")
+    return " ".join(parts)
 
 
 def wrapped_error(conn: Connection, sql: str, error: Exception) -> Exception:
