@@ -39,6 +39,35 @@ def test_the_skip_checks_look_up_of_an_inputs_latest_import_uses_an_index(db: Da
     assert any("ix_imports_format_file_created" in str(row[-1]) for row in plan), plan
 
 
+def _records_schema_objects(db: Database) -> set[tuple[str, str]]:
+    """The indexes (and on SQLite the triggers) that hang on the records table."""
+    if not db.is_sqlite:
+        return {
+            ("index", i["name"] or "")
+            for i in inspect(db.engine).get_indexes("records", schema=db.schema)
+        }
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT type, name FROM sqlite_master WHERE tbl_name = 'records'"))
+        return {(kind, name) for kind, name in rows}
+
+
+def test_undoing_release01_keeps_the_records_tables_triggers_and_indexes(db: Database) -> None:
+    from alembic import command
+
+    from qianmo.store._migrate import _config
+
+    before = _records_schema_objects(db)
+    cfg = _config()
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "web02")
+    columns = {c["name"] for c in inspect(db.engine).get_columns("records", schema=db.schema)}
+    assert not {"policy_inputs", "dup_cluster"} & columns
+    assert _records_schema_objects(db) == before
+    upgrade(db)
+    assert _records_schema_objects(db) == before
+
+
 def test_upgrade_again_is_a_no_op(db: Database) -> None:
     upgrade(db)
     assert is_current(db)

@@ -64,6 +64,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("records") as batch:
-        batch.drop_column("dup_cluster")
-        batch.drop_column("policy_inputs")
+    # In place (SQLite has had DROP COLUMN since 3.35): a batch rebuild of `records` copies every
+    # row and leaves out what it cannot reflect, the full-text index's triggers among them, so
+    # search stopped following edits after a downgrade.
+    op.drop_column("records", "dup_cluster")
+    op.drop_column("records", "policy_inputs")
