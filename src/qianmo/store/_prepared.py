@@ -98,17 +98,7 @@ class Prepared:
         return tuple(values[name] for name in form.positional)
 
     def run(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Ran:
-        form = self._form(conn.dialect)
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(form.sql, self._params(form, params or {}))
-            rows = cursor.fetchall() if _has_rows(cursor) else []
-            count = cursor.rowcount
-        except Exception as e:
-            raise wrapped_error(conn, form.sql, e) from e
-        finally:
-            cursor.close()
-        return Ran(self._processed(form, rows), count)
+        return self._run(conn, params or {}, begin=None)
 
     def run_begun(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Ran:
         """`run` as the first statement of a write transaction, its BEGIN sent with it: one
@@ -121,19 +111,30 @@ class Prepared:
         driver = _not_begun(conn)
         if driver is None:
             return self.run(conn, params)
-        form = self._form(conn.dialect)
         driver.autocommit = True
-        begin, cursor = driver.cursor(), driver.cursor()
+        return self._run(conn, params or {}, begin=_begin_sql(driver))
+
+    def _run(self, conn: Connection, params: Mapping[str, Any], *, begin: str | None) -> Ran:
+        """The statement on the driver's own cursor; with `begin`, that BEGIN goes in one
+        pipeline with it (`run_begun`)."""
+        form = self._form(conn.dialect)
+        driver: Any = conn.connection.driver_connection
+        cursor = driver.cursor()
+        opener = None if begin is None else driver.cursor()
         try:
-            with driver.pipeline():
-                begin.execute(_begin_sql(driver), prepare=False)
-                cursor.execute(form.sql, self._params(form, params or {}))
+            if opener is None:
+                cursor.execute(form.sql, self._params(form, params))
+            else:
+                with driver.pipeline():
+                    opener.execute(begin, prepare=False)
+                    cursor.execute(form.sql, self._params(form, params))
             rows = cursor.fetchall() if _has_rows(cursor) else []
             count = cursor.rowcount
         except Exception as e:
             raise wrapped_error(conn, form.sql, e) from e
         finally:
-            begin.close()
+            if opener is not None:
+                opener.close()
             cursor.close()
         return Ran(self._processed(form, rows), count)
 
