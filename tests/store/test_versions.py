@@ -78,15 +78,19 @@ def test_add_relations_counts_only_new_edges_across_schemes(db: Database) -> Non
         assert sorted(all_relations(s)) == sorted({*first, *more})
 
 
-def test_add_records_takes_the_held_keys_its_caller_looked_up(db: Database) -> None:
-    a = make_record(source={"name": "src", "original_id": "a"})
-    b = make_record(source={"name": "src", "original_id": "b"})
+def test_add_records_finds_held_keys_per_source_and_by_content(db: Database) -> None:
+    held = [make_record(source={"name": "src", "original_id": k}) for k in "abc"]
     with db.write() as s:
-        result = add_records(s, [a, b], actor="t", held={("src", "a")})
-    assert (result.added, result.duplicates) == ([b.id], [a.id])
-    # a record without an original id: the held keys are not enough, the store is asked
+        assert add_records(s, held, actor="t").added == [r.id for r in held]
+    again = [make_record(source={"name": "src", "original_id": k}) for k in "abcd"]
+    elsewhere = make_record(source={"name": "other", "original_id": "a"})
+    with db.write() as s:
+        result = add_records(s, [*again, elsewhere], actor="t")
+    assert result.duplicates == [r.id for r in again[:3]]
+    assert result.added == [again[3].id, elsewhere.id]  # the same original id in another source
+    # a record without an original id is held by its content
     c = make_record(source={"name": "src"}, content={"text": "no original id"})
-    again = make_record(source={"name": "src"}, content={"text": "no original id"})
+    same = make_record(source={"name": "src"}, content={"text": "no original id"})
     with db.write() as s:
         assert add_records(s, [c], actor="t").added == [c.id]
-        assert add_records(s, [again], actor="t", held=set()).duplicates == [again.id]
+        assert add_records(s, [same], actor="t").duplicates == [same.id]

@@ -109,33 +109,50 @@ class AddResult:
 
 
 def _existing_keys(session: Session, records: Sequence[Record]) -> tuple[set[Any], set[Any]]:
-    # Content is the key only of records without an original id (`add_records`): a batch of
-    # source objects, which all have one, needs no look-up by hash.
-    hashes = {r.content_hash for r in records if not r.source.original_id}
+    """The (source, content hash) and (source, original id) keys of these records already held.
+
+    Content is the key only of records without an original id (`add_records`): a batch of
+    source objects, which all have one, needs no look-up by hash. Original ids are asked per
+    source name, so the (source_name, original_id) index answers; by original id alone SQLite
+    scanned the whole table for every batch (bench/ingest_bench.py at 200k rows: 0.26 of the
+    floor's speed before, 0.48 after). Prepared (`ids_statement`): every import batch runs
+    them, and on a small batch SQLAlchemy's compiling cost more than the look-up (1.5 → 0.1 ms
+    of the ATT&CK sample's import, CPU)."""
     by_hash: set[Any] = set()
-    if hashes:
-        by_hash = set(
-            session.execute(
-                select(RecordRow.source_name, RecordRow.content_hash).where(
-                    RecordRow.content_hash.in_(hashes)
-                )
-            ).all()
-        )
-    originals = {r.source.original_id for r in records if r.source.original_id}
-    names = {r.source.name for r in records if r.source.original_id}
+    hashes = sorted({r.content_hash for r in records if not r.source.original_id})
+    for start in range(0, len(hashes), KEY_CHUNK):
+        held, args = ids_statement(_HASHES_HELD, _hashes_of, hashes[start : start + KEY_CHUNK])
+        by_hash.update(held.on_session(session, args).rows)
+    by_name: dict[str, set[str]] = {}
+    for r in records:
+        if r.source.original_id:
+            by_name.setdefault(r.source.name, set()).add(r.source.original_id)
     by_original: set[Any] = set()
-    if originals:
-        # Naming the sources lets the (source_name, original_id) index answer; by original id
-        # alone SQLite scans the whole table for every batch (bench/ingest_bench.py at 200k rows:
-        # 0.26 of the floor's speed before, 0.48 after).
-        by_original = set(
-            session.execute(
-                select(RecordRow.source_name, RecordRow.original_id).where(
-                    RecordRow.source_name.in_(names), RecordRow.original_id.in_(originals)
-                )
-            ).all()
-        )
+    for name, originals in by_name.items():
+        keys = sorted(originals)
+        for start in range(0, len(keys), KEY_CHUNK):
+            held, args = ids_statement(
+                _ORIGINALS_HELD, _originals_of, keys[start : start + KEY_CHUNK]
+            )
+            by_original.update(held.on_session(session, {"source_name": name, **args}).rows)
     return by_hash, by_original
+
+
+KEY_CHUNK = 512  # ids a look-up statement carries: within every backend's parameter limit
+_HASHES_HELD = PreparedCache(8)
+_ORIGINALS_HELD = PreparedCache(8)
+
+
+def _hashes_of(n: int) -> Any:
+    return select(RecordRow.source_name, RecordRow.content_hash).where(
+        ids_in(RecordRow.content_hash, n)
+    )
+
+
+def _originals_of(n: int) -> Any:
+    return select(RecordRow.source_name, RecordRow.original_id).where(
+        RecordRow.source_name == arg("source_name", String()), ids_in(RecordRow.original_id, n)
+    )
 
 
 def add_records(
@@ -145,27 +162,18 @@ def add_records(
     actor: str,
     import_id: str | None = None,
     action: str = "records.add",
-    held: set[tuple[str, str]] | None = None,
 ) -> AddResult:
     """Insert new records (version 1) in the caller's transaction, skipping ones already held.
 
     A record is already held when its source holds the same original id, or, for records
     without one, the same content: ingesting the same file twice adds nothing. Two distinct
     submissions that happen to say the same thing are both kept, for exact dedup to settle
-    with a stated reason rather than vanish here. `held`: the (source, original id) pairs of
-    these records the caller has just looked up in this transaction (a source sync does, with
-    prepared statements), so they are not looked up again; it is used only when every record
-    has an original id.
+    with a stated reason rather than vanish here.
     """
     result = AddResult()
     if not records:
         return result
-    by_hash: set[Any]
-    by_original: set[Any]
-    if held is not None and all(r.source.original_id for r in records):
-        by_hash, by_original = set(), set(held)
-    else:
-        by_hash, by_original = _existing_keys(session, records)
+    by_hash, by_original = _existing_keys(session, records)
     rows, versions = [], []
     for rec in records:
         key_hash = (rec.source.name, rec.content_hash)
