@@ -77,6 +77,9 @@ def test_demo_accounts_step_is_repeatable_and_hands_over_the_password(
         assert authenticate(s, "admin", first) is None
         # "all with the admin's password": the annotators too, on the second run as well
         assert authenticate(s, "dave", second) is not None
+        for name, _, _ in accounts.DEMO_USERS:  # every one of them, and none keeps the first
+            assert authenticate(s, name, second) is not None, name
+            assert authenticate(s, name, first) is None, name
         assert load_viewer(s, "admin").roles == {"qianmo-lab": "admin"}
     serve.demo_step(ctx)  # ctx.serve is False (`--no-serve`): returns at once
 

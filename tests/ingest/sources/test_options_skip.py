@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 
@@ -106,47 +108,59 @@ def test_cli_says_why_it_skipped(cli, tmp_path: Path) -> None:  # type: ignore[n
     assert records and {r["source"]["license"] for r in records} == {"Apache-2.0"}
 
 
+class Imported(NamedTuple):
+    input_unchanged: bool
+    updated: int
+
+
 def _texts(db: Database, source: str) -> set[str]:
     with db.read() as s:
         rows = s.execute(select(RecordRow.data).where(RecordRow.source_name == source)).scalars()
         return {json.dumps(r["content"], sort_keys=True) for r in rows}
 
 
+def _a_then_b_then_a(
+    db: Database, path: Path, a: bytes, b: bytes, source: str, run: Callable[[], Imported]
+) -> None:
+    """A, then B, then A again at one path: the last import read B, so the records hold B and A
+    is read (the skip compares with the latest import of the path, not with any import of A);
+    A once more is then the same bytes as the last import, and skipped."""
+    assert a != b
+    path.write_bytes(a)
+    run()
+    held_a = _texts(db, source)
+    path.write_bytes(b)
+    assert run() == (False, 1)
+    assert _texts(db, source) != held_a
+    path.write_bytes(a)
+    back = run()
+    assert not back.input_unchanged and back.updated == 1
+    assert _texts(db, source) == held_a
+    assert run().input_unchanged
+
+
 def test_bytes_seen_before_are_read_again_after_other_bytes(db: Database, tmp_path: Path) -> None:
-    """A, then B, then A again: the last import read B, so the records hold B and A is read
-    (the skip compares with the latest import of the path, not with any import of A)."""
     path = tmp_path / "cybermetric.json"
     a = (FIX / "bench" / "cybermetric.json").read_bytes()
     b = a.replace(b'"C": "22"', b'"C": "2222"')
-    assert a != b
-    path.write_bytes(a)
-    run_ingest(db, path, IngestOptions(), actor="t")
-    held_a = _texts(db, "cybermetric")
-    path.write_bytes(b)
-    assert run_ingest(db, path, IngestOptions(), actor="t").updated == 1
-    assert _texts(db, "cybermetric") != held_a
-    path.write_bytes(a)
-    back = run_ingest(db, path, IngestOptions(), actor="t")
-    assert not back.input_unchanged and back.updated == 1
-    assert _texts(db, "cybermetric") == held_a
-    assert run_ingest(db, path, IngestOptions(), actor="t").input_unchanged
+
+    def run() -> Imported:
+        done = run_ingest(db, path, IngestOptions(), actor="t")
+        return Imported(done.input_unchanged, done.updated)
+
+    _a_then_b_then_a(db, path, a, b, "cybermetric", run)
 
 
 def test_sync_of_bytes_seen_before_after_other_bytes(db: Database, tmp_path: Path) -> None:
     path = tmp_path / "kev.json"
     a = (FIX / "kev.json").read_bytes()
     b = a.replace(b"reflected XSS", b"stored XSS")
-    assert a != b
-    path.write_bytes(a)
-    sync_source(db, "kev", path, actor="t")
-    held_a = _texts(db, "cve")
-    path.write_bytes(b)
-    assert sync_source(db, "kev", path, actor="t").counts.updated == 1
-    path.write_bytes(a)
-    back = sync_source(db, "kev", path, actor="t")
-    assert not back.input_unchanged and back.counts.updated == 1
-    assert _texts(db, "cve") == held_a
-    assert sync_source(db, "kev", path, actor="t").input_unchanged
+
+    def run() -> Imported:
+        done = sync_source(db, "kev", path, actor="t")
+        return Imported(done.input_unchanged, done.counts.updated)
+
+    _a_then_b_then_a(db, path, a, b, "cve", run)
 
 
 def test_an_import_filtered_by_since_does_not_skip_the_next_import_of_the_same_bytes(
