@@ -198,7 +198,7 @@ class Asking:
         if self.found is None:
             principal, touch = _admitted_now(self.request, _looked_up(self.request))
             if touch is not None:
-                _write(self.request.app.state.db, touch)
+                _write(self.db, touch)
             self.found = principal
         return self.found
 
