@@ -93,16 +93,16 @@ def test_tokens_are_stored_hashed_scoped_and_revocable(db: Database) -> None:
         row, secret = create_token(s, "a-viewer", actor="t", name="ci", read_only=True)
     with db.read() as s:
         assert secret not in str(s.get(type(row), row.id).token_hash)  # type: ignore[union-attr]
-        found = user_for_token(s, secret)
+        found = user_for_token(s.connection(), secret)
         assert found is not None and found.user == "a-viewer" and found.read_only
-        assert user_for_token(s, secret + "x") is None
+        assert user_for_token(s.connection(), secret + "x") is None
         assert [t.name for t in list_tokens(s, user="a-viewer")] == ["ci"]
     with db.write() as s:
         with pytest.raises(NotFound):  # someone else's token looks absent
             revoke_token(s, row.id, actor="t", user="a-admin")
         revoke_token(s, row.id, actor="t", user="a-viewer")
     with db.read() as s:
-        assert user_for_token(s, secret) is None
+        assert user_for_token(s.connection(), secret) is None
         actions = [e.action for e in audit_entries(s)]
     assert "token.create" in actions and "token.revoke" in actions
 

@@ -331,11 +331,10 @@ def prime_lookups(conn: Connection) -> None:
         _TOKEN_USER.run(conn, {"token_hash": ""})
 
 
-def user_for_token(on: Session | Connection, secret: str) -> TokenUser | None:
+def user_for_token(conn: Connection, secret: str) -> TokenUser | None:
     """Who a presented token belongs to, with their viewer, if it is valid, unrevoked and its
     user active: one indexed query per request, so a revocation holds from the next request.
-    `on` a session or a bare connection (`Database.lookup_connection`)."""
-    conn = on.connection() if isinstance(on, Session) else on
+    `conn` a session's (`session.connection()`) or a bare one (`Database.lookup_connection`)."""
     rows = _TOKEN_USER.run(conn, {"token_hash": _token_hash(secret)}).rows
     if not rows:
         return None

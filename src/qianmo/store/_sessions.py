@@ -93,11 +93,10 @@ _SESSION_USER = Prepared(
 )
 
 
-def session_user(on: Session | Connection, secret: str) -> SessionUser | None:
+def session_user(conn: Connection, secret: str) -> SessionUser | None:
     """Whose live session this secret opens (unexpired, unrevoked, the user active), with
     their viewer: one indexed query per request, so an ended session fails the next request.
-    `on` a session or a bare connection (`Database.lookup_connection`)."""
-    conn = on.connection() if isinstance(on, Session) else on
+    `conn` a session's (`session.connection()`) or a bare one (`Database.lookup_connection`)."""
     rows = _SESSION_USER.run(conn, {"id_hash": _hash(secret)}).rows
     if not rows or as_utc(rows[0][2]) <= utcnow():
         return None

@@ -73,13 +73,20 @@ SESSION_KEY = "sid"  # the cookie's field holding the session secret
 Touch = Callable[[Session], None]  # the "last used" write a credential is due, if any
 
 
+def _conn(s: Session | Connection) -> Connection:
+    """The connection to look up on; a session's is taken only now (a checkout on PostgreSQL),
+    so a request presenting no credential takes none."""
+    return s.connection() if isinstance(s, Session) else s
+
+
 def _lookup(request: Request, s: Session | Connection) -> tuple[Principal, Touch | None] | None:
-    """Who is asking (one indexed query), and the write recording that they were seen."""
+    """Who is asking (one indexed query on `s`, the request's read session or a lookup
+    connection), and the write recording that they were seen."""
     now = utcnow()
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() == "bearer" and secret:
-        found = user_for_token(s, secret.strip())
+        found = user_for_token(_conn(s), secret.strip())
         if found is None:
             return None
         token = Principal(found.viewer, "token", found.read_only)
@@ -87,7 +94,7 @@ def _lookup(request: Request, s: Session | Connection) -> tuple[Principal, Touch
             return token, None
         return token, lambda w: touch_token(w, found.token_id, now)
     sid = request.session.get(SESSION_KEY) if "session" in request.scope else None
-    live = session_user(s, str(sid)) if sid else None
+    live = session_user(_conn(s), str(sid)) if sid else None
     if live is None:
         return None
     browser = Principal(live.viewer, "session", session_id=live.session_id)
@@ -191,7 +198,7 @@ class Asking:
         if self.found is None:
             principal, touch = _admitted_now(self.request, _looked_up(self.request))
             if touch is not None:
-                _write(self.request.app.state.db, touch)
+                _write(self.db, touch)
             self.found = principal
         return self.found
 
